@@ -1,0 +1,62 @@
+package io.wsgate.proxy;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import org.springframework.http.HttpHeaders;
+import org.springframework.web.reactive.socket.CloseStatus;
+import org.springframework.web.reactive.socket.WebSocketHandler;
+import org.springframework.web.reactive.socket.WebSocketSession;
+import org.springframework.web.reactive.socket.client.WebSocketClient;
+import reactor.core.Disposable;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+
+/**
+ * Opens the backend leg of a proxied session and emits it once the backend has answered 101, so the
+ * caller can decide how to answer the client only after the backend did.
+ */
+class BackendConnector {
+
+    private final WebSocketClient client;
+
+    private final Duration handshakeTimeout;
+
+    BackendConnector(WebSocketClient client, Duration handshakeTimeout) {
+        this.client = client;
+        this.handshakeTimeout = handshakeTimeout;
+    }
+
+    /**
+     * Connects to {@code uri}, offering {@code protocols}. Errors with the client's exception for a refused
+     * handshake or an unreachable backend, and with a {@link java.util.concurrent.TimeoutException} when the
+     * backend has not answered within the handshake timeout.
+     */
+    Mono<BackendConnection> connect(URI uri, HttpHeaders headers, List<String> protocols) {
+        Mono<BackendConnection> handshake = Mono.create(sink -> {
+            Sinks.Empty<Void> released = Sinks.empty();
+            WebSocketHandler handler = new WebSocketHandler() {
+                @Override
+                public List<String> getSubProtocols() {
+                    return protocols;
+                }
+
+                @Override
+                public Mono<Void> handle(WebSocketSession session) {
+                    BackendConnection connection = new BackendConnection(session, released);
+                    sink.success(connection);
+                    return released.asMono();
+                }
+            };
+            Disposable execution = this.client.execute(uri, headers, handler).subscribe(null, sink::error);
+            // Only before the connection is handed over: afterwards its holder releases it.
+            sink.onCancel(execution);
+        });
+        return handshake
+                // A backend that answers just as the timeout fires must not be left open.
+                .doOnDiscard(
+                        BackendConnection.class,
+                        connection -> connection.close(CloseStatus.GOING_AWAY).subscribe())
+                .timeout(this.handshakeTimeout);
+    }
+}

@@ -1,0 +1,64 @@
+package io.wsgate.proxy;
+
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.websocketx.WebSocketClientHandshakeException;
+import java.net.URI;
+import java.util.Map;
+import java.util.concurrent.TimeoutException;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.HttpStatusCode;
+
+/** A backend that did not complete the WebSocket handshake, with the answer the client gets for it. */
+class BackendHandshakeException extends RuntimeException {
+
+    private final transient HandshakeRejection rejection;
+
+    private BackendHandshakeException(HandshakeRejection rejection, Throwable cause) {
+        super(rejection.reason(), cause);
+        this.rejection = rejection;
+    }
+
+    HandshakeRejection rejection() {
+        return this.rejection;
+    }
+
+    /**
+     * Maps what went wrong to the client's status: the backend's own 4xx (and 503) with its headers, 502
+     * for any other answer or an unreachable backend, 504 when it did not answer in time.
+     */
+    static BackendHandshakeException from(Throwable ex, URI backend) {
+        if (ex instanceof BackendHandshakeException handshake) {
+            return handshake;
+        }
+        if (ex instanceof WebSocketClientHandshakeException refused && refused.response() != null) {
+            return refusedBy(refused.response(), backend, ex);
+        }
+        if (ex instanceof TimeoutException || ex instanceof ConnectTimeoutException) {
+            return new BackendHandshakeException(
+                    HandshakeRejection.of(
+                            HttpStatus.GATEWAY_TIMEOUT,
+                            "Backend " + backend + " did not answer the WebSocket handshake in time"),
+                    ex);
+        }
+        return new BackendHandshakeException(
+                HandshakeRejection.of(
+                        HttpStatus.BAD_GATEWAY, "Backend " + backend + " is unreachable: " + ex.getMessage()),
+                ex);
+    }
+
+    private static BackendHandshakeException refusedBy(HttpResponse response, URI backend, Throwable ex) {
+        int code = response.status().code();
+        boolean passThrough = (code >= 400 && code < 500) || code == HttpStatus.SERVICE_UNAVAILABLE.value();
+        HttpStatusCode status = passThrough ? HttpStatusCode.valueOf(code) : HttpStatus.BAD_GATEWAY;
+        HttpHeaders headers = new HttpHeaders();
+        if (passThrough) {
+            for (Map.Entry<String, String> header : response.headers()) {
+                headers.add(header.getKey(), header.getValue());
+            }
+        }
+        String reason = "Backend " + backend + " refused the WebSocket handshake with " + code;
+        return new BackendHandshakeException(new HandshakeRejection(status, reason, headers), ex);
+    }
+}

@@ -1,0 +1,31 @@
+package io.wsgate.proxy;
+
+import io.wsgate.config.WsgateProperties;
+import java.util.List;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.cloud.gateway.filter.headers.HttpHeadersFilter;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.web.reactive.socket.client.WebSocketClient;
+import org.springframework.web.reactive.socket.server.RequestUpgradeStrategy;
+
+/**
+ * The WebSocket relay, built on the gateway's own WebSocket client and upgrade strategy so that the gateway's
+ * {@code httpclient} settings (connect timeout, TLS, frame size, ping proxying) apply to both legs.
+ */
+@Configuration(proxyBeanMethods = false)
+@ConditionalOnProperty(name = "spring.cloud.gateway.server.webflux.enabled", matchIfMissing = true)
+class ProxyConfiguration {
+
+    @Bean
+    WebSocketRelayFilter webSocketRelayFilter(
+            WebSocketClient webSocketClient,
+            RequestUpgradeStrategy requestUpgradeStrategy,
+            WsgateProperties properties,
+            ObjectProvider<List<HttpHeadersFilter>> headersFilters) {
+        BackendConnector connector =
+                new BackendConnector(webSocketClient, properties.getProxy().getHandshakeTimeout());
+        return new WebSocketRelayFilter(connector, requestUpgradeStrategy, new WebSocketRelay(), headersFilters);
+    }
+}

@@ -1,0 +1,263 @@
+package io.wsgate.proxy;
+
+import static org.springframework.cloud.gateway.support.ServerWebExchangeUtils.GATEWAY_REQUEST_URL_ATTR;
+import static org.springframework.cloud.gateway.support.ServerWebExchangeUtils.GATEWAY_ROUTE_ATTR;
+import static org.springframework.cloud.gateway.support.ServerWebExchangeUtils.PRESERVE_HOST_HEADER_ATTRIBUTE;
+import static org.springframework.cloud.gateway.support.ServerWebExchangeUtils.containsEncodedParts;
+import static org.springframework.cloud.gateway.support.ServerWebExchangeUtils.isAlreadyRouted;
+import static org.springframework.cloud.gateway.support.ServerWebExchangeUtils.setAlreadyRouted;
+
+import io.netty.channel.EventLoop;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.cloud.gateway.filter.GatewayFilterChain;
+import org.springframework.cloud.gateway.filter.GlobalFilter;
+import org.springframework.cloud.gateway.filter.WebsocketRoutingFilter;
+import org.springframework.cloud.gateway.filter.headers.HttpHeadersFilter;
+import org.springframework.cloud.gateway.route.Route;
+import org.springframework.core.Ordered;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.server.reactive.ServerHttpRequest;
+import org.springframework.http.server.reactive.ServerHttpRequestDecorator;
+import org.springframework.http.server.reactive.ServerHttpResponse;
+import org.springframework.util.StringUtils;
+import org.springframework.web.reactive.socket.HandshakeInfo;
+import org.springframework.web.reactive.socket.WebSocketHandler;
+import org.springframework.web.reactive.socket.server.RequestUpgradeStrategy;
+import org.springframework.web.server.ServerWebExchange;
+import org.springframework.web.util.UriComponentsBuilder;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+import reactor.netty.Connection;
+
+/**
+ * Routes WebSocket requests ({@code ws://}, {@code wss://}, resolved {@code lb:ws://}, or an upgrade on an
+ * {@code http(s)://} route) in place of Spring Cloud Gateway's {@link WebsocketRoutingFilter}.
+ *
+ * <p>The stock filter upgrades the client (101) first and only then connects to the backend, so a dead or
+ * refusing backend looks like a good handshake followed by Close 1002; it also accepts the client's first
+ * subprotocol before the backend chose one, drops the backend's handshake response headers and never stops
+ * its {@code http.client.requests} observation. This filter puts the steps in the right order: check the
+ * client's request, complete the backend handshake, and only then upgrade the client with the backend's
+ * subprotocol and response headers; a backend that refuses, is unreachable or is too slow gets the client
+ * an HTTP error, never a 101.
+ */
+public class WebSocketRelayFilter implements GlobalFilter, Ordered {
+
+    private static final Logger logger = LoggerFactory.getLogger(WebSocketRelayFilter.class);
+
+    private static final String SEC_WEBSOCKET_PREFIX = "sec-websocket-";
+
+    private static final String SEC_WEBSOCKET_PROTOCOL = "Sec-WebSocket-Protocol";
+
+    private final BackendConnector connector;
+
+    private final RequestUpgradeStrategy upgradeStrategy;
+
+    private final WebSocketRelay relay;
+
+    private final ObjectProvider<List<HttpHeadersFilter>> headersFiltersProvider;
+
+    private volatile List<HttpHeadersFilter> headersFilters;
+
+    public WebSocketRelayFilter(
+            BackendConnector connector,
+            RequestUpgradeStrategy upgradeStrategy,
+            WebSocketRelay relay,
+            ObjectProvider<List<HttpHeadersFilter>> headersFiltersProvider) {
+        this.connector = connector;
+        this.upgradeStrategy = upgradeStrategy;
+        this.relay = relay;
+        this.headersFiltersProvider = headersFiltersProvider;
+    }
+
+    @Override
+    public int getOrder() {
+        // Before the stock WebsocketRoutingFilter, which then sees the exchange already routed; after the
+        // load balancer filter (10150), so lb:ws:// has become an instance's ws:// address.
+        return Ordered.LOWEST_PRECEDENCE - 2;
+    }
+
+    @Override
+    public Mono<Void> filter(ServerWebExchange exchange, GatewayFilterChain chain) {
+        URI requestUrl = exchange.getRequiredAttribute(GATEWAY_REQUEST_URL_ATTR);
+        ServerHttpRequest request = exchange.getRequest();
+        if (isAlreadyRouted(exchange) || !isWebSocketRoute(requestUrl, request.getHeaders())) {
+            return chain.filter(exchange);
+        }
+        setAlreadyRouted(exchange);
+        String routeId = routeId(exchange);
+
+        HandshakeRejection invalid = UpgradeRequestCheck.check(request);
+        if (invalid != null) {
+            logger.info(
+                    "Route {}: refused handshake from {} with {}: {}",
+                    routeId,
+                    request.getRemoteAddress(),
+                    invalid.status().value(),
+                    invalid.reason());
+            return invalid.writeTo(exchange.getResponse());
+        }
+
+        URI backendUri = toWebSocketScheme(requestUrl);
+        HttpHeaders backendHeaders = HttpHeadersFilter.filterRequest(headersFilters(), exchange);
+        removeHandshakeHeaders(backendHeaders);
+        if (Boolean.TRUE.equals(exchange.getAttribute(PRESERVE_HOST_HEADER_ATTRIBUTE))) {
+            backendHeaders.set(HttpHeaders.HOST, request.getHeaders().getFirst(HttpHeaders.HOST));
+        } else {
+            backendHeaders.remove(HttpHeaders.HOST);
+        }
+        List<String> protocols = requestedProtocols(request.getHeaders());
+
+        logger.debug("Route {}: backend handshake to {} offering {}", routeId, backendUri, protocols);
+        return this.connector
+                .connect(backendUri, backendHeaders, protocols)
+                .onErrorMap(ex -> BackendHandshakeException.from(ex, backendUri))
+                .flatMap(backend -> onClientEventLoop(exchange, () -> upgradeClient(exchange, backend, routeId)))
+                .onErrorResume(BackendHandshakeException.class, ex -> {
+                    logger.warn("Route {}: {}", routeId, ex.getMessage());
+                    HandshakeRejection rejection = ex.rejection();
+                    exchange.getResponse().setStatusCode(rejection.status());
+                    HttpHeaders forClient = responseHeadersForClient(rejection.headers(), exchange);
+                    return new HandshakeRejection(rejection.status(), rejection.reason(), forClient)
+                            .writeTo(exchange.getResponse());
+                });
+    }
+
+    private Mono<Void> upgradeClient(ServerWebExchange exchange, BackendConnection backend, String routeId) {
+        HandshakeInfo backendHandshake = backend.session().getHandshakeInfo();
+        ServerHttpResponse response = exchange.getResponse();
+        response.setStatusCode(HttpStatus.SWITCHING_PROTOCOLS);
+        response.getHeaders().addAll(responseHeadersForClient(backendHandshake.getHeaders(), exchange));
+        String protocol = backendHandshake.getSubProtocol();
+        logger.debug("Route {}: backend accepted with subprotocol {}, upgrading client", routeId, protocol);
+
+        AtomicBoolean relaying = new AtomicBoolean();
+        WebSocketHandler clientHandler = client -> {
+            relaying.set(true);
+            return this.relay.relay(client, backend);
+        };
+        // Straight to the upgrade strategy: the request was checked already, and the subprotocol is the
+        // backend's choice (HandshakeWebSocketService would pick one from the client's offer itself).
+        return this.upgradeStrategy
+                .upgrade(exchange, clientHandler, protocol, () -> handshakeInfo(exchange, protocol))
+                .doFinally(signal -> {
+                    // The client was never upgraded (it went away, or its handshake failed): free the backend.
+                    if (!relaying.get()) {
+                        backend.close(CloseCodes.CLIENT_LOST).subscribe();
+                    }
+                });
+    }
+
+    /**
+     * Runs the client's upgrade on the client connection's own event loop. The backend answers on another
+     * loop; upgrading from there lets a frame the client sends right after the 101 reach the connection
+     * before Reactor Netty has switched it to WebSocket, and that frame (a close, say) is dropped.
+     */
+    private static Mono<Void> onClientEventLoop(ServerWebExchange exchange, Supplier<Mono<Void>> upgrade) {
+        Object nativeRequest = ServerHttpRequestDecorator.getNativeRequest(exchange.getRequest());
+        if (nativeRequest instanceof Connection connection) {
+            EventLoop eventLoop = connection.channel().eventLoop();
+            if (!eventLoop.inEventLoop()) {
+                return Mono.defer(upgrade).subscribeOn(Schedulers.fromExecutor(eventLoop));
+            }
+        }
+        return Mono.defer(upgrade);
+    }
+
+    /**
+     * The backend's handshake response headers minus hop-by-hop and handshake headers, through the gateway's
+     * response header filters (which also end the gateway's client observation).
+     */
+    private HttpHeaders responseHeadersForClient(HttpHeaders backendHeaders, ServerWebExchange exchange) {
+        HttpHeaders filtered =
+                HttpHeadersFilter.filter(headersFilters(), backendHeaders, exchange, HttpHeadersFilter.Type.RESPONSE);
+        HttpHeaders forClient = new HttpHeaders();
+        forClient.addAll(filtered);
+        removeHandshakeHeaders(forClient);
+        forClient.remove(HttpHeaders.CONTENT_LENGTH);
+        return forClient;
+    }
+
+    private static void removeHandshakeHeaders(HttpHeaders headers) {
+        List<String> handshakeHeaders = new ArrayList<>();
+        for (String name : headers.headerNames()) {
+            if (name.toLowerCase(Locale.ROOT).startsWith(SEC_WEBSOCKET_PREFIX)) {
+                handshakeHeaders.add(name);
+            }
+        }
+        handshakeHeaders.forEach(headers::remove);
+    }
+
+    private List<HttpHeadersFilter> headersFilters() {
+        List<HttpHeadersFilter> filters = this.headersFilters;
+        if (filters == null) {
+            filters = List.copyOf(this.headersFiltersProvider.getIfAvailable(List::of));
+            this.headersFilters = filters;
+        }
+        return filters;
+    }
+
+    static boolean isWebSocketRoute(URI requestUrl, HttpHeaders headers) {
+        String scheme = requestUrl.getScheme().toLowerCase(Locale.ROOT);
+        return switch (scheme) {
+            case "ws", "wss" -> true;
+            case "http", "https" -> UpgradeRequestCheck.isUpgrade(headers);
+            default -> false;
+        };
+    }
+
+    static URI toWebSocketScheme(URI requestUrl) {
+        String scheme = requestUrl.getScheme().toLowerCase(Locale.ROOT);
+        String wsScheme = switch (scheme) {
+            case "http" -> "ws";
+            case "https" -> "wss";
+            default -> scheme;
+        };
+        if (wsScheme.equals(requestUrl.getScheme())) {
+            return requestUrl;
+        }
+        return UriComponentsBuilder.fromUri(requestUrl)
+                .scheme(wsScheme)
+                .build(containsEncodedParts(requestUrl))
+                .toUri();
+    }
+
+    static List<String> requestedProtocols(HttpHeaders headers) {
+        List<String> protocols = new ArrayList<>();
+        for (String value : headers.getOrEmpty(SEC_WEBSOCKET_PROTOCOL)) {
+            protocols.addAll(List.of(StringUtils.tokenizeToStringArray(value, ",")));
+        }
+        return protocols;
+    }
+
+    private static String routeId(ServerWebExchange exchange) {
+        Route route = exchange.getAttribute(GATEWAY_ROUTE_ATTR);
+        return route != null ? route.getId() : "unknown";
+    }
+
+    private static HandshakeInfo handshakeInfo(ServerWebExchange exchange, String protocol) {
+        ServerHttpRequest request = exchange.getRequest();
+        HttpHeaders headers = new HttpHeaders();
+        // A copy: the server may recycle the request's headers once the handshake is done.
+        headers.addAll(request.getHeaders());
+        return new HandshakeInfo(
+                request.getURI(),
+                headers,
+                request.getCookies(),
+                exchange.getPrincipal(),
+                protocol,
+                request.getRemoteAddress(),
+                Map.of(),
+                exchange.getLogPrefix());
+    }
+}

@@ -1,0 +1,102 @@
+package io.wsgate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.wsgate.support.FreePorts;
+import io.wsgate.support.JdkWebSocketClient;
+import io.wsgate.support.RawHttp;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import reactor.core.publisher.Mono;
+import reactor.netty.http.client.HttpClient;
+
+/**
+ * The gateway exactly as {@code ./mvnw spring-boot:run} starts it, with only the port changed: the default
+ * {@code /ws/**} route to the bundled echo, spoken to like the classic httpd setup was.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.DEFINED_PORT)
+class DefaultRoutesIntegrationTests {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(30);
+
+    // The default route's uri is ws://localhost:${server.port}, so the port is fixed before start.
+    private static final int PORT = FreePorts.next();
+
+    @DynamicPropertySource
+    static void port(DynamicPropertyRegistry registry) {
+        registry.add("server.port", () -> PORT);
+    }
+
+    private static URI uri(String path) {
+        return URI.create("ws://127.0.0.1:" + PORT + path);
+    }
+
+    @Test
+    void uppercasesHelloMartianThroughWs() {
+        JdkWebSocketClient client = JdkWebSocketClient.connect(uri("/ws/"));
+        client.sendText("hello, martian!!!!");
+        assertThat(client.nextText()).isEqualTo("HELLO, MARTIAN!!!!");
+        assertThat(client.close(1000, "").code()).isEqualTo(1000);
+    }
+
+    @Test
+    void rewritesAnyPathUnderWsToTheEcho() {
+        String reply = HttpClient.create()
+                .websocket()
+                .uri(uri("/ws/rooms/42?user=ada"))
+                .handle((in, out) -> out.sendString(Mono.just("deeper path"))
+                        .then()
+                        .thenMany(in.receive().asString().take(1)))
+                .blockFirst(TIMEOUT);
+        assertThat(reply).isEqualTo("DEEPER PATH");
+    }
+
+    @Test
+    void answersTheClassicCurlUpgrade() throws IOException, InterruptedException {
+        // The hand-made upgrade from the httpd days, with the real curl; -N keeps it reading after the 101.
+        Process curl = new ProcessBuilder(List.of(
+                        "curl",
+                        "-i",
+                        "-N",
+                        "-s",
+                        "--max-time",
+                        "3",
+                        "-H",
+                        "Connection: Upgrade",
+                        "-H",
+                        "Upgrade: websocket",
+                        "-H",
+                        "Sec-WebSocket-Key: lkUx3lTpjFwO5OI7xY3+1Q==",
+                        "-H",
+                        "Sec-WebSocket-Version: 13",
+                        "http://127.0.0.1:" + PORT + "/ws/"))
+                .redirectErrorStream(true)
+                .start();
+        assertThat(curl.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        String output = new String(curl.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+
+        assertThat(output).startsWith("HTTP/1.1 101 Switching Protocols");
+        assertThat(output).containsIgnoringCase("Sec-WebSocket-Accept: 2T9o4TGeL7V6QJ/PnOsqmx4nEBk=");
+        assertThat(output).containsIgnoringCase("upgrade: websocket");
+    }
+
+    @Test
+    void answersTheSameUpgradeWrittenByHand() throws IOException {
+        RawHttp.Response response = RawHttp.exchange(PORT, RawHttp.upgradeRequest("/ws/"));
+        assertThat(response.status()).isEqualTo(101);
+        assertThat(response.header("Sec-WebSocket-Accept")).isEqualTo("2T9o4TGeL7V6QJ/PnOsqmx4nEBk=");
+    }
+
+    @Test
+    void servesTheEchoDirectlyOnItsOwnPathToo() {
+        assertThat(JdkWebSocketClient.replyTo(uri("/echo/"), "direct")).isEqualTo("DIRECT");
+    }
+}

@@ -1,0 +1,77 @@
+package io.wsgate.support;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Sends a hand-written HTTP request over a socket and reads the status line and headers, for requests that
+ * HTTP client libraries refuse to send (bad upgrades, wrong versions).
+ */
+public final class RawHttp {
+
+    private RawHttp() {}
+
+    /** A response head: status code and headers (names lowercased). */
+    public record Response(int status, Map<String, String> headers) {
+
+        public String header(String name) {
+            return this.headers.get(name.toLowerCase(Locale.ROOT));
+        }
+    }
+
+    /** A valid upgrade request for {@code path}: the classic hand-made one, key and all. */
+    public static String[] upgradeRequest(String path) {
+        return new String[] {
+            "GET " + path + " HTTP/1.1",
+            "Host: localhost",
+            "Connection: Upgrade",
+            "Upgrade: websocket",
+            "Sec-WebSocket-Key: lkUx3lTpjFwO5OI7xY3+1Q==",
+            "Sec-WebSocket-Version: 13"
+        };
+    }
+
+    /** Sends {@code request} (lines joined with CRLF, ended by an empty line) and reads the response head. */
+    public static Response exchange(int port, String... requestLines) throws IOException {
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(30_000);
+            OutputStream out = socket.getOutputStream();
+            out.write((String.join("\r\n", requestLines) + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            return readHead(socket.getInputStream());
+        }
+    }
+
+    private static Response readHead(InputStream in) throws IOException {
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
+        int matched = 0;
+        byte[] end = {'\r', '\n', '\r', '\n'};
+        while (matched < end.length) {
+            int b = in.read();
+            if (b < 0) {
+                break;
+            }
+            head.write(b);
+            matched = (b == end[matched]) ? matched + 1 : (b == '\r' ? 1 : 0);
+        }
+        String[] lines = head.toString(StandardCharsets.ISO_8859_1).split("\r\n");
+        int status = Integer.parseInt(lines[0].split(" ")[1]);
+        Map<String, String> headers = new LinkedHashMap<>();
+        for (int i = 1; i < lines.length; i++) {
+            int colon = lines[i].indexOf(':');
+            if (colon > 0) {
+                headers.put(
+                        lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT),
+                        lines[i].substring(colon + 1).trim());
+            }
+        }
+        return new Response(status, headers);
+    }
+}

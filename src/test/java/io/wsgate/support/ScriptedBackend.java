@@ -1,0 +1,149 @@
+package io.wsgate.support;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Mono;
+import reactor.netty.DisposableServer;
+import reactor.netty.http.server.HttpServer;
+import reactor.netty.http.server.HttpServerRequest;
+import reactor.netty.http.server.HttpServerResponse;
+import reactor.netty.http.server.WebsocketServerSpec;
+import reactor.netty.http.websocket.WebsocketInbound;
+import reactor.netty.http.websocket.WebsocketOutbound;
+
+/**
+ * A Reactor Netty WebSocket backend that does on command what the echo never does, so the relay's handling
+ * of it can be observed: text {@code close:CODE:REASON} closes with that status, {@code die} drops the TCP
+ * connection without a close frame, pings are answered with a pong of {@code backend:} plus the payload,
+ * other messages come back unchanged. Path {@code /status/N} refuses the handshake with status N; path
+ * {@code /chat} speaks subprotocol {@code v2.chat} only. Each request's headers and the close it received
+ * are recorded under its query parameter {@code t}, so tests sharing the backend don't see each other's.
+ */
+public final class ScriptedBackend implements AutoCloseable {
+
+    private static final int MAX_MESSAGE = 2 * 1024 * 1024;
+
+    private final Map<String, Recorded> sessions = new ConcurrentHashMap<>();
+
+    private final AtomicInteger openSessions = new AtomicInteger();
+
+    private final DisposableServer server;
+
+    private ScriptedBackend() {
+        this.server = HttpServer.create()
+                .host("127.0.0.1")
+                .port(0)
+                .handle(this::handle)
+                .bindNow();
+    }
+
+    public static ScriptedBackend start() {
+        return new ScriptedBackend();
+    }
+
+    public int port() {
+        return this.server.port();
+    }
+
+    public int openSessions() {
+        return this.openSessions.get();
+    }
+
+    /** What the backend saw of the request tagged {@code t}. */
+    public record Recorded(HttpHeaders handshake, CompletableFuture<WebSocketCloseStatus> close) {
+
+        public WebSocketCloseStatus awaitClose() {
+            return this.close.orTimeout(30, TimeUnit.SECONDS).join();
+        }
+    }
+
+    public Recorded session(String tag) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            Recorded recorded = this.sessions.get(tag);
+            if (recorded != null) {
+                return recorded;
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+        }
+        throw new AssertionError("the scripted backend saw no request tagged " + tag + " within 30 s");
+    }
+
+    private Publisher<Void> handle(HttpServerRequest request, HttpServerResponse response) {
+        Recorded recorded = new Recorded(request.requestHeaders().copy(), new CompletableFuture<>());
+        String tag = new QueryStringDecoder(request.uri())
+                .parameters()
+                .getOrDefault("t", List.of(""))
+                .get(0);
+        this.sessions.put(tag, recorded);
+        String path = request.fullPath();
+        if (path.startsWith("/status/")) {
+            int status = Integer.parseInt(path.substring("/status/".length()));
+            return response.status(status)
+                    .header("WWW-Authenticate", "Bearer realm=\"scripted\"")
+                    .sendString(Mono.just("refused by the scripted backend"));
+        }
+        WebsocketServerSpec.Builder spec =
+                WebsocketServerSpec.builder().handlePing(true).maxFramePayloadLength(MAX_MESSAGE);
+        if (path.startsWith("/chat")) {
+            spec.protocols("v2.chat");
+        }
+        return response.header("Set-Cookie", "backend=scripted; Path=/")
+                .header("X-Backend", "scripted")
+                .sendWebsocket((in, out) -> script(in, out, recorded), spec.build());
+    }
+
+    private Publisher<Void> script(WebsocketInbound in, WebsocketOutbound out, Recorded recorded) {
+        this.openSessions.incrementAndGet();
+        in.receiveCloseStatus().subscribe(recorded.close()::complete);
+        in.withConnection(connection -> connection.onDispose(this.openSessions::decrementAndGet));
+        return out.sendObject(
+                in.aggregateFrames(MAX_MESSAGE).receiveFrames().concatMap(frame -> reply(in, out, frame)));
+    }
+
+    private static Publisher<WebSocketFrame> reply(WebsocketInbound in, WebsocketOutbound out, WebSocketFrame frame) {
+        if (frame instanceof PingWebSocketFrame) {
+            ByteBuf payload = Unpooled.copiedBuffer(
+                    "backend:" + frame.content().toString(StandardCharsets.UTF_8), StandardCharsets.UTF_8);
+            return Mono.just(new PongWebSocketFrame(payload));
+        }
+        if (frame instanceof TextWebSocketFrame textFrame) {
+            String text = textFrame.text();
+            if (text.startsWith("close:")) {
+                String[] parts = text.split(":", 3);
+                return out.sendClose(Integer.parseInt(parts[1]), parts[2]).then(Mono.empty());
+            }
+            if (text.equals("die")) {
+                in.withConnection(connection -> connection.channel().close());
+                return Mono.empty();
+            }
+            return Mono.just(new TextWebSocketFrame(text));
+        }
+        if (frame instanceof BinaryWebSocketFrame) {
+            return Mono.just(new BinaryWebSocketFrame(frame.content().retain()));
+        }
+        return Mono.empty();
+    }
+
+    @Override
+    public void close() {
+        this.server.disposeNow();
+    }
+}
