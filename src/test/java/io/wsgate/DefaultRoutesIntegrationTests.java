@@ -33,6 +33,7 @@ class DefaultRoutesIntegrationTests {
     @DynamicPropertySource
     static void port(DynamicPropertyRegistry registry) {
         registry.add("server.port", () -> PORT);
+        registry.add("management.server.port", () -> 0);
     }
 
     private static URI uri(String path) {

@@ -16,8 +16,14 @@ public class WsgateProperties {
 
     private final Proxy proxy = new Proxy();
 
+    private final Health health = new Health();
+
     public Echo getEcho() {
         return this.echo;
+    }
+
+    public Health getHealth() {
+        return this.health;
     }
 
     public Proxy getProxy() {
@@ -73,12 +79,66 @@ public class WsgateProperties {
         @NotNull
         private Duration handshakeTimeout = Duration.ofSeconds(10);
 
+        /**
+         * How much of each payload the frame log shows (routes with {@code frame-log: true} metadata); the rest
+         * is cut and marked with "...".
+         */
+        @NotNull
+        private DataSize frameLogMaxPayload = DataSize.ofBytes(128);
+
         public Duration getHandshakeTimeout() {
             return this.handshakeTimeout;
         }
 
         public void setHandshakeTimeout(Duration handshakeTimeout) {
             this.handshakeTimeout = handshakeTimeout;
+        }
+
+        public DataSize getFrameLogMaxPayload() {
+            return this.frameLogMaxPayload;
+        }
+
+        public void setFrameLogMaxPayload(DataSize frameLogMaxPayload) {
+            this.frameLogMaxPayload = frameLogMaxPayload;
+        }
+    }
+
+    /** Route health: periodic WebSocket handshake probes of each route's backends. */
+    public static class Health {
+
+        /** Whether route backends are probed and reported at /actuator/health/routes. */
+        private boolean enabled = true;
+
+        /** Time between two probe rounds; health requests read the latest round. */
+        @NotNull
+        private Duration interval = Duration.ofSeconds(10);
+
+        /** Longest wait for one backend's handshake answer, connect included; then it is DOWN. */
+        @NotNull
+        private Duration timeout = Duration.ofSeconds(3);
+
+        public boolean isEnabled() {
+            return this.enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        public Duration getInterval() {
+            return this.interval;
+        }
+
+        public void setInterval(Duration interval) {
+            this.interval = interval;
+        }
+
+        public Duration getTimeout() {
+            return this.timeout;
+        }
+
+        public void setTimeout(Duration timeout) {
+            this.timeout = timeout;
         }
     }
 }

@@ -3,6 +3,7 @@ package io.wsgate.proxy;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.websocketx.WebSocketClientHandshakeException;
+import io.wsgate.metrics.RejectionReason;
 import java.net.URI;
 import java.util.Map;
 import java.util.concurrent.TimeoutException;
@@ -15,13 +16,22 @@ class BackendHandshakeException extends RuntimeException {
 
     private final transient HandshakeRejection rejection;
 
-    private BackendHandshakeException(HandshakeRejection rejection, Throwable cause) {
-        super(rejection.reason(), cause);
+    private final RejectionReason reason;
+
+    /** {@code detail} names the backend and goes to the log; the rejection's reason, for the client, does not. */
+    private BackendHandshakeException(
+            HandshakeRejection rejection, RejectionReason reason, String detail, Throwable cause) {
+        super(detail, cause);
         this.rejection = rejection;
+        this.reason = reason;
     }
 
     HandshakeRejection rejection() {
         return this.rejection;
+    }
+
+    RejectionReason reason() {
+        return this.reason;
     }
 
     /**
@@ -38,13 +48,15 @@ class BackendHandshakeException extends RuntimeException {
         if (ex instanceof TimeoutException || ex instanceof ConnectTimeoutException) {
             return new BackendHandshakeException(
                     HandshakeRejection.of(
-                            HttpStatus.GATEWAY_TIMEOUT,
-                            "Backend " + backend + " did not answer the WebSocket handshake in time"),
+                            HttpStatus.GATEWAY_TIMEOUT, "The backend did not answer the WebSocket handshake in time"),
+                    RejectionReason.BACKEND_TIMEOUT,
+                    "Backend " + SessionLog.safe(backend) + " did not answer the WebSocket handshake in time",
                     ex);
         }
         return new BackendHandshakeException(
-                HandshakeRejection.of(
-                        HttpStatus.BAD_GATEWAY, "Backend " + backend + " is unreachable: " + ex.getMessage()),
+                HandshakeRejection.of(HttpStatus.BAD_GATEWAY, "The backend is unreachable"),
+                RejectionReason.BACKEND_UNREACHABLE,
+                "Backend " + SessionLog.safe(backend) + " is unreachable: " + ex.getMessage(),
                 ex);
     }
 
@@ -58,7 +70,10 @@ class BackendHandshakeException extends RuntimeException {
                 headers.add(header.getKey(), header.getValue());
             }
         }
-        String reason = "Backend " + backend + " refused the WebSocket handshake with " + code;
-        return new BackendHandshakeException(new HandshakeRejection(status, reason, headers), ex);
+        return new BackendHandshakeException(
+                new HandshakeRejection(status, "The backend refused the WebSocket handshake with " + code, headers),
+                RejectionReason.BACKEND_REFUSED,
+                "Backend " + SessionLog.safe(backend) + " refused the WebSocket handshake with " + code,
+                ex);
     }
 }

@@ -1,6 +1,7 @@
 package io.wsgate.proxy;
 
 import io.wsgate.config.WsgateProperties;
+import io.wsgate.metrics.WebSocketMetrics;
 import java.util.List;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -19,13 +20,27 @@ import org.springframework.web.reactive.socket.server.RequestUpgradeStrategy;
 class ProxyConfiguration {
 
     @Bean
+    NoInstanceRejectionFilter noInstanceRejectionFilter(WebSocketMetrics webSocketMetrics) {
+        return new NoInstanceRejectionFilter(webSocketMetrics);
+    }
+
+    @Bean
     WebSocketRelayFilter webSocketRelayFilter(
             WebSocketClient webSocketClient,
             RequestUpgradeStrategy requestUpgradeStrategy,
             WsgateProperties properties,
-            ObjectProvider<List<HttpHeadersFilter>> headersFilters) {
+            ObjectProvider<List<HttpHeadersFilter>> headersFilters,
+            WebSocketMetrics webSocketMetrics) {
         BackendConnector connector =
                 new BackendConnector(webSocketClient, properties.getProxy().getHandshakeTimeout());
-        return new WebSocketRelayFilter(connector, requestUpgradeStrategy, new WebSocketRelay(), headersFilters);
+        int frameLogMaxPayload =
+                Math.toIntExact(properties.getProxy().getFrameLogMaxPayload().toBytes());
+        return new WebSocketRelayFilter(
+                connector,
+                requestUpgradeStrategy,
+                new WebSocketRelay(),
+                headersFilters,
+                webSocketMetrics,
+                frameLogMaxPayload);
     }
 }

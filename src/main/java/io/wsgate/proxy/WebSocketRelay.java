@@ -1,7 +1,9 @@
 package io.wsgate.proxy;
 
+import io.wsgate.metrics.ClosedBy;
+import io.wsgate.metrics.Direction;
+import java.time.Duration;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.web.reactive.socket.CloseStatus;
@@ -19,45 +21,76 @@ class WebSocketRelay {
 
     private static final Logger logger = LoggerFactory.getLogger(WebSocketRelay.class);
 
+    private static final Duration SEND_GRACE = Duration.ofSeconds(5);
+
     /** Completes when both legs are closed. */
-    Mono<Void> relay(WebSocketSession client, BackendConnection backendConnection) {
+    Mono<Void> relay(WebSocketSession client, BackendConnection backendConnection, ProxiedSession session) {
         WebSocketSession backend = backendConnection.session();
-        // Whichever leg closes first decides the status; the other leg's reply to that close is not relayed back.
-        AtomicBoolean closing = new AtomicBoolean();
+        session.opened();
+        SessionLog.clientUpgraded(session);
+
+        // A leg whose write side dies cancels the other leg's receive(); Reactor Netty answers that cancel with
+        // an empty close frame (1005). doOnCancel runs first and sends the meaningful code instead.
         Runnable clientGone = () -> {
-            if (closing.compareAndSet(false, true)) {
+            if (session.claimFirstClose(ClosedBy.CLIENT, null)) {
                 backendConnection.close(CloseCodes.CLIENT_LOST).subscribe();
             }
         };
         Runnable backendGone = () -> {
-            if (closing.compareAndSet(false, true)) {
+            if (session.claimFirstClose(ClosedBy.BACKEND, null)) {
                 closeClient(client, CloseCodes.BACKEND_LOST).subscribe();
             }
         };
-
-        // A leg whose write side dies cancels the other leg's receive(); Reactor Netty answers that cancel with
-        // an empty close frame (1005). doOnCancel runs first and sends the meaningful code instead.
-        Mono<Void> toBackend = backend.send(relayed(client.receive(), backendGone))
+        Mono<Void> toBackend = backend.send(relayed(client.receive(), session, Direction.CLIENT_TO_BACKEND)
+                        .doOnCancel(backendGone))
                 .onErrorResume(ex -> logged("client to backend", client, ex));
-        Mono<Void> toClient = client.send(relayed(backend.receive(), clientGone))
+        Mono<Void> toClient = client.send(relayed(backend.receive(), session, Direction.BACKEND_TO_CLIENT)
+                        .doOnCancel(clientGone))
                 .onErrorResume(ex -> logged("backend to client", client, ex));
 
-        Mono<Void> clientClosed = closeStatus(client)
-                .flatMap(status -> closing.compareAndSet(false, true)
-                        ? backendConnection.close(CloseCodes.relayed(status.orElse(null), CloseCodes.CLIENT_LOST))
-                        : Mono.empty());
-        Mono<Void> backendClosed = closeStatus(backend)
-                .flatMap(status -> closing.compareAndSet(false, true)
-                        ? closeClient(client, CloseCodes.relayed(status.orElse(null), CloseCodes.BACKEND_LOST))
-                        : Mono.empty());
+        // Whichever leg closes first decides the status; the other leg's reply to that close is not relayed back.
+        Mono<Void> clientClosed = closeStatus(client).flatMap(status -> {
+            if (!session.claimFirstClose(ClosedBy.CLIENT, status.orElse(null))) {
+                return Mono.empty();
+            }
+            CloseStatus relayed = CloseCodes.relayed(status.orElse(null), CloseCodes.CLIENT_LOST);
+            SessionLog.closeRelayed(session, "client", code(status), relayed.getCode());
+            return backendConnection.close(relayed);
+        });
+        Mono<Void> backendClosed = closeStatus(backend).flatMap(status -> {
+            if (!session.claimFirstClose(ClosedBy.BACKEND, status.orElse(null))) {
+                return Mono.empty();
+            }
+            CloseStatus relayed = CloseCodes.relayed(status.orElse(null), CloseCodes.BACKEND_LOST);
+            SessionLog.closeRelayed(session, "backend", code(status), relayed.getCode());
+            return closeClient(client, relayed);
+        });
 
-        return Mono.when(toBackend, toClient, clientClosed, backendClosed)
-                .doFinally(signal -> backendConnection.release());
+        // Both legs closed is the end of the session. The sends normally end with them; should one not (a write
+        // to a connection that is already gone), it is not allowed to hold the session open.
+        Mono<Void> bothClosed = Mono.when(clientClosed, backendClosed).cache();
+        Mono<Void> sends = Mono.when(toBackend, toClient);
+        Mono<Void> sendsOrGrace = sends.or(bothClosed
+                .then(Mono.delay(SEND_GRACE))
+                .then(Mono.fromRunnable(() ->
+                        logger.debug("Route {}: relay writes outlived both legs' close; ended", session.routeId()))));
+        return Mono.when(bothClosed, sendsOrGrace).doFinally(signal -> {
+            backendConnection.release();
+            SessionLog.finished(session, session.closed());
+        });
     }
 
-    private static Flux<WebSocketMessage> relayed(Flux<WebSocketMessage> inbound, Runnable onCancel) {
+    private static Flux<WebSocketMessage> relayed(
+            Flux<WebSocketMessage> inbound, ProxiedSession session, Direction direction) {
         // retain(): Reactor Netty releases each inbound frame after delivery; the other leg's write releases ours.
-        return inbound.doOnNext(WebSocketMessage::retain).doOnCancel(onCancel);
+        return inbound.doOnNext(message -> {
+            session.relayed(direction, message);
+            message.retain();
+        });
+    }
+
+    private static int code(Optional<CloseStatus> status) {
+        return status.map(CloseStatus::getCode).orElse(CloseStatus.NO_CLOSE_FRAME.getCode());
     }
 
     private static Mono<Optional<CloseStatus>> closeStatus(WebSocketSession session) {

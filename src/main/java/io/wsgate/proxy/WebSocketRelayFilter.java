@@ -8,6 +8,9 @@ import static org.springframework.cloud.gateway.support.ServerWebExchangeUtils.i
 import static org.springframework.cloud.gateway.support.ServerWebExchangeUtils.setAlreadyRouted;
 
 import io.netty.channel.EventLoop;
+import io.wsgate.metrics.RejectionReason;
+import io.wsgate.metrics.RouteMeters;
+import io.wsgate.metrics.WebSocketMetrics;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -57,6 +60,9 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
 
     private static final String SEC_WEBSOCKET_PREFIX = "sec-websocket-";
 
+    /** Route metadata key that turns on the frame log for the route. */
+    static final String FRAME_LOG_METADATA = "frame-log";
+
     private static final String SEC_WEBSOCKET_PROTOCOL = "Sec-WebSocket-Protocol";
 
     private final BackendConnector connector;
@@ -67,17 +73,25 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
 
     private final ObjectProvider<List<HttpHeadersFilter>> headersFiltersProvider;
 
+    private final WebSocketMetrics metrics;
+
+    private final int frameLogMaxPayload;
+
     private volatile List<HttpHeadersFilter> headersFilters;
 
     public WebSocketRelayFilter(
             BackendConnector connector,
             RequestUpgradeStrategy upgradeStrategy,
             WebSocketRelay relay,
-            ObjectProvider<List<HttpHeadersFilter>> headersFiltersProvider) {
+            ObjectProvider<List<HttpHeadersFilter>> headersFiltersProvider,
+            WebSocketMetrics metrics,
+            int frameLogMaxPayload) {
         this.connector = connector;
         this.upgradeStrategy = upgradeStrategy;
         this.relay = relay;
         this.headersFiltersProvider = headersFiltersProvider;
+        this.metrics = metrics;
+        this.frameLogMaxPayload = frameLogMaxPayload;
     }
 
     @Override
@@ -95,20 +109,25 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
             return chain.filter(exchange);
         }
         setAlreadyRouted(exchange);
-        String routeId = routeId(exchange);
+        Route route = exchange.getAttribute(GATEWAY_ROUTE_ATTR);
+        String routeId = route != null ? route.getId() : "unknown";
+        RouteMeters meters = this.metrics.route(routeId);
 
         HandshakeRejection invalid = UpgradeRequestCheck.check(request);
         if (invalid != null) {
             logger.info(
                     "Route {}: refused handshake from {} with {}: {}",
                     routeId,
-                    request.getRemoteAddress(),
+                    SessionLog.address(request.getRemoteAddress()),
                     invalid.status().value(),
                     invalid.reason());
+            meters.handshakeRejected(
+                    RejectionReason.BAD_REQUEST, invalid.status().value());
             return invalid.writeTo(exchange.getResponse());
         }
 
         URI backendUri = toWebSocketScheme(requestUrl);
+        SessionLog.routeMatched(routeId, request.getRemoteAddress(), backendUri);
         HttpHeaders backendHeaders = HttpHeadersFilter.filterRequest(headersFilters(), exchange);
         removeHandshakeHeaders(backendHeaders);
         if (Boolean.TRUE.equals(exchange.getAttribute(PRESERVE_HOST_HEADER_ATTRIBUTE))) {
@@ -118,14 +137,33 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
         }
         List<String> protocols = requestedProtocols(request.getHeaders());
 
-        logger.debug("Route {}: backend handshake to {} offering {}", routeId, backendUri, protocols);
+        SessionLog.backendHandshakeSent(routeId, request.getRemoteAddress(), backendUri, protocols);
+        ProxiedSession session = new ProxiedSession(
+                routeId,
+                request.getRemoteAddress(),
+                backendUri,
+                meters,
+                FrameLog.of(frameLogEnabled(route), this.frameLogMaxPayload));
+        long start = System.nanoTime();
         return this.connector
                 .connect(backendUri, backendHeaders, protocols)
                 .onErrorMap(ex -> BackendHandshakeException.from(ex, backendUri))
-                .flatMap(backend -> onClientEventLoop(exchange, () -> upgradeClient(exchange, backend, routeId)))
+                .doOnSuccess(backend -> {
+                    long nanos = System.nanoTime() - start;
+                    meters.backendHandshake(nanos, "success");
+                    SessionLog.backendAnswered(
+                            routeId,
+                            request.getRemoteAddress(),
+                            backend.session().getHandshakeInfo().getSubProtocol(),
+                            nanos);
+                })
+                .flatMap(backend -> onClientEventLoop(exchange, () -> upgradeClient(exchange, backend, session)))
                 .onErrorResume(BackendHandshakeException.class, ex -> {
                     logger.warn("Route {}: {}", routeId, ex.getMessage());
                     HandshakeRejection rejection = ex.rejection();
+                    meters.backendHandshake(
+                            System.nanoTime() - start, ex.reason().tag());
+                    meters.handshakeRejected(ex.reason(), rejection.status().value());
                     exchange.getResponse().setStatusCode(rejection.status());
                     HttpHeaders forClient = responseHeadersForClient(rejection.headers(), exchange);
                     return new HandshakeRejection(rejection.status(), rejection.reason(), forClient)
@@ -133,18 +171,17 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
                 });
     }
 
-    private Mono<Void> upgradeClient(ServerWebExchange exchange, BackendConnection backend, String routeId) {
+    private Mono<Void> upgradeClient(ServerWebExchange exchange, BackendConnection backend, ProxiedSession session) {
         HandshakeInfo backendHandshake = backend.session().getHandshakeInfo();
         ServerHttpResponse response = exchange.getResponse();
         response.setStatusCode(HttpStatus.SWITCHING_PROTOCOLS);
         response.getHeaders().addAll(responseHeadersForClient(backendHandshake.getHeaders(), exchange));
         String protocol = backendHandshake.getSubProtocol();
-        logger.debug("Route {}: backend accepted with subprotocol {}, upgrading client", routeId, protocol);
 
         AtomicBoolean relaying = new AtomicBoolean();
         WebSocketHandler clientHandler = client -> {
             relaying.set(true);
-            return this.relay.relay(client, backend);
+            return this.relay.relay(client, backend, session);
         };
         // Straight to the upgrade strategy: the request was checked already, and the subprotocol is the
         // backend's choice (HandshakeWebSocketService would pick one from the client's offer itself).
@@ -240,9 +277,13 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
         return protocols;
     }
 
-    private static String routeId(ServerWebExchange exchange) {
-        Route route = exchange.getAttribute(GATEWAY_ROUTE_ATTR);
-        return route != null ? route.getId() : "unknown";
+    /** The route's {@code frame-log} metadata: {@code true} turns on the frame log for its sessions. */
+    static boolean frameLogEnabled(Route route) {
+        if (route == null) {
+            return false;
+        }
+        Object value = route.getMetadata().get(FRAME_LOG_METADATA);
+        return value != null && Boolean.parseBoolean(value.toString());
     }
 
     private static HandshakeInfo handshakeInfo(ServerWebExchange exchange, String protocol) {

@@ -1,0 +1,17 @@
+package io.wsgate.metrics;
+
+/** Which way a message travels through the gateway; the {@code direction} tag. */
+public enum Direction {
+    CLIENT_TO_BACKEND("client-to-backend"),
+    BACKEND_TO_CLIENT("backend-to-client");
+
+    private final String tag;
+
+    Direction(String tag) {
+        this.tag = tag;
+    }
+
+    public String tag() {
+        return this.tag;
+    }
+}

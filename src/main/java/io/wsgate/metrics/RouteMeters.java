@@ -1,0 +1,121 @@
+package io.wsgate.metrics;
+
+import static io.wsgate.metrics.WsgateMeterNames.*;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.springframework.web.reactive.socket.WebSocketMessage;
+
+/**
+ * The meters of one route, resolved once so that recording a message is an array index and an add: no
+ * tag lookup and no allocation on the per-frame path.
+ */
+public final class RouteMeters {
+
+    private static final WebSocketMessage.Type[] TYPES = WebSocketMessage.Type.values();
+
+    private final MeterRegistry registry;
+
+    private final String route;
+
+    // Strong reference: the gauge only holds it weakly.
+    private final AtomicLong active = new AtomicLong();
+
+    private final Counter opened;
+
+    private final Timer duration;
+
+    private final Counter[][] messages;
+
+    private final Counter[][] bytes;
+
+    RouteMeters(MeterRegistry registry, String route) {
+        this.registry = registry;
+        this.route = route;
+        Gauge.builder(SESSIONS_ACTIVE, this.active, AtomicLong::get)
+                .description("Proxied WebSocket sessions open now")
+                .tag(TAG_ROUTE, route)
+                .register(registry);
+        this.opened = Counter.builder(SESSIONS_OPENED)
+                .description("Proxied WebSocket sessions opened: the backend accepted and the client was upgraded")
+                .tag(TAG_ROUTE, route)
+                .register(registry);
+        this.duration = Timer.builder(SESSIONS_DURATION)
+                .description("How long proxied WebSocket sessions lasted")
+                .tag(TAG_ROUTE, route)
+                .register(registry);
+        Direction[] directions = Direction.values();
+        this.messages = new Counter[directions.length][TYPES.length];
+        this.bytes = new Counter[directions.length][TYPES.length];
+        for (Direction direction : directions) {
+            for (WebSocketMessage.Type type : TYPES) {
+                String typeTag = type.name().toLowerCase(Locale.ROOT);
+                this.messages[direction.ordinal()][type.ordinal()] = Counter.builder(MESSAGES)
+                        .description("WebSocket messages relayed")
+                        .tags(TAG_ROUTE, route, TAG_DIRECTION, direction.tag(), TAG_TYPE, typeTag)
+                        .register(registry);
+                this.bytes[direction.ordinal()][type.ordinal()] = Counter.builder(MESSAGE_BYTES)
+                        .description("WebSocket message payload bytes relayed")
+                        .baseUnit("bytes")
+                        .tags(TAG_ROUTE, route, TAG_DIRECTION, direction.tag(), TAG_TYPE, typeTag)
+                        .register(registry);
+            }
+        }
+    }
+
+    public String route() {
+        return this.route;
+    }
+
+    public long activeSessions() {
+        return this.active.get();
+    }
+
+    public void sessionOpened() {
+        this.active.incrementAndGet();
+        this.opened.increment();
+    }
+
+    /** Records a finished session; {@code closeCode} is what the side that closed first sent (1006: nothing). */
+    public void sessionClosed(Duration lasted, int closeCode, ClosedBy closedBy) {
+        this.active.decrementAndGet();
+        this.duration.record(lasted.toNanos(), TimeUnit.NANOSECONDS);
+        // At most once per session, and the tag values come from small fixed sets: a lookup is fine here.
+        Counter.builder(SESSIONS_CLOSED)
+                .description("Proxied WebSocket sessions closed, by close code and by the side that closed first")
+                .tags(TAG_ROUTE, this.route, TAG_CLOSE_CODE, CloseCodeTag.of(closeCode), TAG_CLOSED_BY, closedBy.tag())
+                .register(this.registry)
+                .increment();
+    }
+
+    public void message(Direction direction, WebSocketMessage.Type type, int payloadBytes) {
+        this.messages[direction.ordinal()][type.ordinal()].increment();
+        this.bytes[direction.ordinal()][type.ordinal()].increment(payloadBytes);
+    }
+
+    /** Records a backend handshake attempt that ended with {@code outcome} (success or a rejection reason). */
+    public void backendHandshake(long nanos, String outcome) {
+        Timer.builder(BACKEND_HANDSHAKE)
+                .description("Backend WebSocket handshake latency, connect included")
+                .tags(TAG_ROUTE, this.route, TAG_OUTCOME, outcome)
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1))
+                .maximumExpectedValue(Duration.ofSeconds(30))
+                .register(this.registry)
+                .record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    public void handshakeRejected(RejectionReason reason, int status) {
+        Counter.builder(HANDSHAKES_REJECTED)
+                .description("WebSocket upgrade requests answered with an HTTP error instead of 101")
+                .tags(TAG_ROUTE, this.route, TAG_REASON, reason.tag(), TAG_STATUS, Integer.toString(status))
+                .register(this.registry)
+                .increment();
+    }
+}

@@ -1,0 +1,50 @@
+package io.wsgate.metrics;
+
+/**
+ * Every meter wsgate publishes, in one place. Names as Micrometer sees them; Prometheus shows dots as
+ * underscores, counters with {@code _total} and timers with {@code _seconds}.
+ */
+public final class WsgateMeterNames {
+
+    /** Gauge: proxied sessions open now. Tags: route. */
+    public static final String SESSIONS_ACTIVE = "wsgate.sessions.active";
+
+    /** Counter: proxied sessions opened (client upgraded after the backend accepted). Tags: route. */
+    public static final String SESSIONS_OPENED = "wsgate.sessions.opened";
+
+    /** Counter: proxied sessions closed. Tags: route, close.code, closed.by. */
+    public static final String SESSIONS_CLOSED = "wsgate.sessions.closed";
+
+    /** Timer: how long proxied sessions lasted, recorded at close. Tags: route. */
+    public static final String SESSIONS_DURATION = "wsgate.sessions.duration";
+
+    /** Counter: upgrade requests answered with an HTTP error instead of a 101. Tags: route, reason, status. */
+    public static final String HANDSHAKES_REJECTED = "wsgate.handshakes.rejected";
+
+    /** Timer: backend WebSocket handshake latency, connect included. Tags: route, outcome. */
+    public static final String BACKEND_HANDSHAKE = "wsgate.backend.handshake";
+
+    /** Counter: messages relayed. Tags: route, direction, type. */
+    public static final String MESSAGES = "wsgate.messages";
+
+    /** Counter: payload bytes relayed. Tags: route, direction, type. */
+    public static final String MESSAGE_BYTES = "wsgate.message.bytes";
+
+    public static final String TAG_ROUTE = "route";
+
+    public static final String TAG_DIRECTION = "direction";
+
+    public static final String TAG_TYPE = "type";
+
+    public static final String TAG_CLOSE_CODE = "close.code";
+
+    public static final String TAG_CLOSED_BY = "closed.by";
+
+    public static final String TAG_REASON = "reason";
+
+    public static final String TAG_STATUS = "status";
+
+    public static final String TAG_OUTCOME = "outcome";
+
+    private WsgateMeterNames() {}
+}

@@ -1,0 +1,27 @@
+package io.wsgate.support;
+
+import org.springframework.test.context.DynamicPropertyRegistry;
+
+/** Declares gateway routes in a test's {@code @DynamicPropertySource}, one indexed entry at a time. */
+public final class GatewayRoutes {
+
+    private static final String ROUTES = "spring.cloud.gateway.server.webflux.routes";
+
+    private final DynamicPropertyRegistry registry;
+
+    private int next;
+
+    public GatewayRoutes(DynamicPropertyRegistry registry) {
+        this.registry = registry;
+    }
+
+    /** A route {@code id} from {@code path} (prefix stripped) to {@code uri}; returns its property prefix. */
+    public String add(String id, String uri, String path) {
+        String prefix = ROUTES + "[" + this.next++ + "].";
+        this.registry.add(prefix + "id", () -> id);
+        this.registry.add(prefix + "uri", () -> uri);
+        this.registry.add(prefix + "predicates[0]", () -> "Path=" + path);
+        this.registry.add(prefix + "filters[0]", () -> "StripPrefix=1");
+        return prefix;
+    }
+}
