@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# Starts docker-compose.yml's topology without Docker and checks it. First it lays out the image as the
+# Dockerfile does: it runs the Dockerfile's layer-extraction RUN command verbatim on the jar CI built
+# (CI's `./mvnw -B verify` runs the Dockerfile's `package` with the tests) and copies the layers its
+# COPY lines name into an /app stand-in. From that layout, with the Dockerfile's JAVA_TOOL_OPTIONS and
+# ENTRYPOINT: the gateway with the compose routes file in ./config (as mounted at /app/config), two
+# echo backends in echo mode, and Prometheus with deploy/prometheus/prometheus.yml (targets rewritten
+# to loopback ports). Then it relays WebSocket sessions through the lb:ws route, checks that both echo
+# backends hold sessions and that Prometheus scrapes the gateway. CI runs it after `./mvnw -B verify`.
+#   deploy/smoke/compose-without-docker.sh [path/to/wsgate.jar]
+# Needs java, curl and prometheus (Debian package `prometheus`) on the PATH.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+jar="${1:-$(ls target/wsgate-*.jar | head -n 1)}"
+for tool in java curl prometheus promtool; do
+  command -v "$tool" >/dev/null || { echo "compose smoke: $tool not found (apt-get install prometheus curl)" >&2; exit 1; }
+done
+
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+fail() {
+  echo "compose smoke: FAILED: $*" >&2
+  for log in "$work"/*.log; do echo "--- $log (tail)" >&2; tail -n 40 "$log" >&2; done
+  exit 1
+}
+
+# A port nobody listens on (checked just before use; the servers bind it right after).
+free_port() {
+  local port
+  while :; do
+    port=$(( 20000 + RANDOM % 20000 ))
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
+  done
+}
+
+# Polls a URL until it answers 2xx, for at most 90 s.
+await_http() {
+  for _ in $(seq 1 180); do
+    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+    sleep 0.5
+  done
+  fail "no answer from $1 within 90 s"
+}
+
+# --- The image layout, from the Dockerfile's own lines.
+grep -qx 'RUN ./mvnw -B -DskipTests package' Dockerfile || fail "Dockerfile's Maven build is not CI's package"
+grep -q '^\./mvnw -B verify' .ci/run || fail ".ci/run does not run ./mvnw -B verify"
+extract=$(sed -n '/^RUN mkdir -p target\/image/,/[^\\]$/p' Dockerfile | sed -e 's/^RUN //' -e 's/\\$//' | tr '\n' ' ')
+[ -n "$extract" ] || fail "no layer-extraction RUN line in the Dockerfile"
+[ "$jar" = "$(ls target/wsgate-*.jar | head -n 1)" ] || fail "the Dockerfile extracts target/wsgate-*.jar; pass no jar argument"
+rm -rf target/image
+sh -c "$extract" || fail "the Dockerfile's extraction failed: $extract"
+image="$work/image/app"
+mkdir -p "$image"
+for layer in $(sed -n 's#^COPY --from=build /build/\(target/image/extracted/[a-z-]*/\) \./$#\1#p' Dockerfile); do
+  cp -r "$layer." "$image/"
+done
+[ -f "$image/application.jar" ] || fail "the Dockerfile's COPY lines give no /app/application.jar"
+tool_options=$(sed -n 's/^ENV JAVA_TOOL_OPTIONS="\(.*\)"$/\1/p' Dockerfile)
+entrypoint=$(sed -n 's/^ENTRYPOINT \[\(.*\)\]$/\1/p' Dockerfile | tr -d '",')
+[ "$entrypoint" = "java -jar application.jar" ] || fail "unexpected ENTRYPOINT: $entrypoint"
+echo "compose smoke: image layout from the Dockerfile: $(ls "$image" | tr '\n' ' ')"
+# A container: a working directory holding the image's files (config/ is its own per container).
+container() {
+  mkdir -p "$work/$1"
+  ln -s "$image/application.jar" "$image/lib" "$work/$1/"
+}
+# Runs the image's ENTRYPOINT with the image's JAVA_TOOL_OPTIONS in a container's directory.
+run_container() {
+  local name="$1"; shift
+  (cd "$work/$name" && JAVA_TOOL_OPTIONS="$tool_options" exec $entrypoint "$@") >"$work/$name.log" 2>&1 &
+  pids+=($!)
+}
+
+echo1=$(free_port); echo2=$(free_port); echo1m=$(free_port); echo2m=$(free_port)
+gw=$(free_port); gwm=$(free_port); prom=$(free_port)
+
+# The two echo backends (services echo-1, echo-2): the same image in echo-only mode.
+for i in 1 2; do
+  port_var="echo$i"; management_var="echo${i}m"
+  container "echo-$i"
+  SPRING_PROFILES_ACTIVE=echo run_container "echo-$i" \
+    --server.port="${!port_var}" --management.server.port="${!management_var}"
+done
+
+# The gateway (service gateway): working directory with config/application.yml, as /app in the image.
+container gateway
+mkdir -p "$work/gateway/config"
+sed -e "s#http://echo-1:8088#http://127.0.0.1:$echo1#" -e "s#http://echo-2:8088#http://127.0.0.1:$echo2#" \
+  deploy/compose/gateway/application.yml >"$work/gateway/config/application.yml"
+grep -q "127.0.0.1:$echo1" "$work/gateway/config/application.yml" || fail "compose routes file has no echo-1 instance"
+# The management flags are the contract the default application.yml is getting; harmless once it has them.
+WSGATE_DRAIN_WINDOW=20s run_container gateway --server.port="$gw" \
+  --management.server.port="$gwm" \
+  --management.endpoints.web.exposure.include=health,info,prometheus \
+  --management.endpoint.health.probes.enabled=true \
+  --management.endpoint.health.group.readiness.additional-path=management:/readyz \
+  --management.endpoint.health.group.liveness.additional-path=management:/livez
+
+# Prometheus (service prometheus) with the repository's scrape config.
+promtool check config deploy/prometheus/prometheus.yml >/dev/null || fail "promtool rejects deploy/prometheus/prometheus.yml"
+sed "s#gateway:8081#127.0.0.1:$gwm#" deploy/prometheus/prometheus.yml >"$work/prometheus.yml"
+prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" \
+  --web.listen-address="127.0.0.1:$prom" >"$work/prometheus.log" 2>&1 &
+pids+=($!)
+
+await_http "http://127.0.0.1:$gwm/readyz"
+await_http "http://127.0.0.1:$echo1m/actuator/health"
+await_http "http://127.0.0.1:$echo2m/actuator/health"
+grep -q "Picked up JAVA_TOOL_OPTIONS: $tool_options" "$work/gateway.log" || fail "the image's JVM flags were not applied"
+echo "compose smoke: gateway ready with the image's JVM flags ($tool_options)"
+
+# Four sessions through the lb:ws route, held open; round robin spreads them over both backends,
+# which is read from the kernel's table of established connections (no extra tools needed).
+established_to() {
+  local hex
+  hex=$(printf ':%04X$' "$1")
+  # Column 2 is the local address:port (hex), column 4 the state (01 = ESTABLISHED).
+  cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk -v port="$hex" '$2 ~ port && $4 == "01"' | wc -l
+}
+mkfifo "$work/probe-in"
+java deploy/smoke/WsProbe.java "ws://127.0.0.1:$gw/ws/" 4 <"$work/probe-in" >"$work/probe.out" 2>&1 &
+probe=$!
+pids+=("$probe")
+exec 4>"$work/probe-in"
+for _ in $(seq 1 120); do
+  grep -q '^open$' "$work/probe.out" && break
+  kill -0 "$probe" 2>/dev/null || break
+  sleep 0.5
+done
+grep -q '^open$' "$work/probe.out" || fail "sessions not relayed: $(cat "$work/probe.out")"
+for n in 1 2 3 4; do
+  grep -qx "hello $n -> HELLO $n" "$work/probe.out" || fail "session $n: $(cat "$work/probe.out")"
+  echo "compose smoke: session $n relayed: hello $n -> HELLO $n"
+done
+for i in 1 2; do
+  port_var="echo$i"
+  count=$(established_to "${!port_var}")
+  [ "$count" -ge 1 ] || fail "echo-$i holds no session"
+  echo "compose smoke: echo-$i holds $count of the 4 sessions"
+done
+echo >&4
+exec 4>&-
+
+# Prometheus scrapes the gateway's /actuator/prometheus on the management port.
+up=""
+for _ in $(seq 1 60); do
+  up=$(curl -fsS "http://127.0.0.1:$prom/api/v1/query?query=up%7Bjob%3D%22wsgate%22%7D" 2>/dev/null || true)
+  echo "$up" | grep -q '"value":\[[0-9.]*,"1"\]' && break
+  sleep 1
+done
+echo "$up" | grep -q '"value":\[[0-9.]*,"1"\]' || fail "Prometheus does not scrape the gateway: $up"
+echo "compose smoke: Prometheus scrapes the gateway (up{job=\"wsgate\"} = 1)"
+echo "compose smoke: OK"

@@ -1,0 +1,100 @@
+package io.wsgate.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.wsgate.WsgateApplication;
+import io.wsgate.support.EchoBackend;
+import io.wsgate.support.FreePorts;
+import io.wsgate.support.JdkWebSocketClient;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * The chart's rendered ConfigMap {@code application.yml} fed to the real gateway, as the pod reads it
+ * from {@code /app/config}: the routes it renders relay a real WebSocket session to a real echo backend,
+ * and the probe paths the Deployment uses answer on the management port.
+ */
+class HelmRoutesIntegrationTests {
+
+    @TempDir
+    Path config;
+
+    @Test
+    void defaultValuesRouteWsToTheEchoBackendService() throws Exception {
+        try (EchoBackend echo = EchoBackend.start()) {
+            // Cluster DNS stand-in: the echo Service's name resolves to the local echo backend.
+            String yaml = RenderedChart.render()
+                    .applicationYaml()
+                    .replace("demo-wsgate-echo:8088", "127.0.0.1:" + echo.port());
+            Files.writeString(this.config.resolve("application.yml"), yaml);
+            int management = FreePorts.next();
+
+            try (ConfigurableApplicationContext gateway = startGateway(management)) {
+                int port =
+                        ((WebServerApplicationContext) gateway).getWebServer().getPort();
+
+                assertThat(JdkWebSocketClient.replyTo(URI.create("ws://127.0.0.1:" + port + "/ws/room1"), "hello"))
+                        .isEqualTo("HELLO");
+                assertThat(status(management, "/readyz")).isEqualTo(200);
+                assertThat(status(management, "/livez")).isEqualTo(200);
+            }
+        }
+    }
+
+    @Test
+    void customLoadBalancedRoutesRelayOverStaticInstances() throws Exception {
+        try (EchoBackend first = EchoBackend.start();
+                EchoBackend second = EchoBackend.start()) {
+            String yaml = RenderedChart.render(
+                            t -> t.withValuesFile(Path.of("src/test/resources/deploy/custom-routes-values.yaml"))
+                                    .set("discoveryInstances.chat-pool[0].uri", "http://127.0.0.1:" + first.port())
+                                    .set("discoveryInstances.chat-pool[1].uri", "http://127.0.0.1:" + second.port()))
+                    .applicationYaml();
+            Files.writeString(this.config.resolve("application.yml"), yaml);
+
+            try (ConfigurableApplicationContext gateway = startGateway(FreePorts.next())) {
+                int port =
+                        ((WebServerApplicationContext) gateway).getWebServer().getPort();
+                URI pool = URI.create("ws://127.0.0.1:" + port + "/pool/lobby");
+
+                for (int i = 0; i < 4; i++) {
+                    assertThat(JdkWebSocketClient.replyTo(pool, "hi " + i)).isEqualTo("HI " + i);
+                }
+            }
+        }
+    }
+
+    private ConfigurableApplicationContext startGateway(int managementPort) {
+        return new SpringApplicationBuilder(WsgateApplication.class)
+                .run(
+                        "--spring.config.additional-location=file:" + this.config.toAbsolutePath() + "/",
+                        "--server.port=0",
+                        "--spring.jmx.enabled=false",
+                        // The management contract (port, probes); the lead adds these to the defaults.
+                        "--management.server.port=" + managementPort,
+                        "--management.endpoints.web.exposure.include=health,info,prometheus",
+                        "--management.endpoint.health.probes.enabled=true",
+                        "--management.endpoint.health.group.liveness.additional-path=management:/livez",
+                        "--management.endpoint.health.group.readiness.additional-path=management:/readyz");
+    }
+
+    private static int status(int port, String path) throws IOException, InterruptedException {
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofSeconds(10))
+                .build();
+        return HttpClient.newHttpClient()
+                .send(request, HttpResponse.BodyHandlers.discarding())
+                .statusCode();
+    }
+}
