@@ -1,5 +1,6 @@
 package io.wsgate.health;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.wsgate.config.WsgateProperties;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -22,13 +23,15 @@ class HealthConfiguration {
     RouteHealthMonitor routeHealthMonitor(
             RouteLocator routeLocator,
             ObjectProvider<ReactiveDiscoveryClient> discoveryClient,
-            WsgateProperties properties) {
+            WsgateProperties properties,
+            MeterRegistry meterRegistry) {
         WsgateProperties.Health health = properties.getHealth();
         return new RouteHealthMonitor(
                 routeLocator,
                 new RouteBackends(discoveryClient.getIfAvailable()),
                 new BackendProbe(health.getTimeout()),
-                health.getInterval());
+                health.getInterval(),
+                meterRegistry);
     }
 
     /** Named {@code routes} in the health tree (Boot drops the {@code HealthContributor} suffix). */

@@ -1,5 +1,8 @@
 package io.wsgate.health;
 
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.wsgate.metrics.WsgateMeterNames;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
@@ -34,10 +37,18 @@ class RouteHealthMonitor implements SmartLifecycle {
 
     private final Map<String, RouteCheck> latest = new ConcurrentHashMap<>();
 
+    private final MeterRegistry meterRegistry;
+
     private volatile Disposable schedule;
 
-    RouteHealthMonitor(RouteLocator routeLocator, RouteBackends routeBackends, BackendProbe probe, Duration interval) {
+    RouteHealthMonitor(
+            RouteLocator routeLocator,
+            RouteBackends routeBackends,
+            BackendProbe probe,
+            Duration interval,
+            MeterRegistry meterRegistry) {
         this.routeLocator = routeLocator;
+        this.meterRegistry = meterRegistry;
         this.routeBackends = routeBackends;
         this.probe = probe;
         this.interval = interval;
@@ -72,6 +83,15 @@ class RouteHealthMonitor implements SmartLifecycle {
     private void publish(Map<String, RouteCheck> checks) {
         checks.forEach((routeId, check) -> {
             RouteCheck previous = this.latest.put(routeId, check);
+            if (previous == null) {
+                Gauge.builder(
+                                WsgateMeterNames.ROUTE_UP,
+                                this.latest,
+                                latestChecks -> upValue(latestChecks.get(routeId)))
+                        .description("1 when the route's last health probe reached a backend, 0 when none answered")
+                        .tag(WsgateMeterNames.TAG_ROUTE, routeId)
+                        .register(this.meterRegistry);
+            }
             if (previous == null || previous.up() != check.up()) {
                 if (check.up()) {
                     logger.info("Route {}: backend {} is UP", routeId, check.routeUri());
@@ -85,6 +105,10 @@ class RouteHealthMonitor implements SmartLifecycle {
                 .filter(id -> !checks.containsKey(id))
                 .collect(Collectors.toSet());
         gone.forEach(this.latest::remove);
+    }
+
+    private static double upValue(RouteCheck check) {
+        return check != null && check.up() ? 1 : 0;
     }
 
     @Override

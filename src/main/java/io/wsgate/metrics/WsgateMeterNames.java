@@ -30,6 +30,9 @@ public final class WsgateMeterNames {
     /** Counter: payload bytes relayed. Tags: route, direction, type. */
     public static final String MESSAGE_BYTES = "wsgate.message.bytes";
 
+    /** Gauge: 1 when the route's last health probe reached a backend, 0 when none answered. Tags: route. */
+    public static final String ROUTE_UP = "wsgate.route.up";
+
     public static final String TAG_ROUTE = "route";
 
     public static final String TAG_DIRECTION = "direction";
