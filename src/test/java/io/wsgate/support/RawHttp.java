@@ -4,6 +4,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
@@ -40,9 +41,19 @@ public final class RawHttp {
 
     /** Sends {@code request} (lines joined with CRLF, ended by an empty line) and reads the response head. */
     public static Response exchange(int port, String... requestLines) throws IOException {
-        try (Socket socket = new Socket("127.0.0.1", port)) {
+        return exchange(InetAddress.getLoopbackAddress(), new byte[0], port, requestLines);
+    }
+
+    /**
+     * Like {@link #exchange(int, String...)}, from the local address {@code from} (any of 127.0.0.0/8 on Linux)
+     * and with {@code preamble} (a PROXY protocol header, say) sent before the request.
+     */
+    public static Response exchange(InetAddress from, byte[] preamble, int port, String... requestLines)
+            throws IOException {
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port, from, 0)) {
             socket.setSoTimeout(30_000);
             OutputStream out = socket.getOutputStream();
+            out.write(preamble);
             out.write((String.join("\r\n", requestLines) + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
             return readHead(socket.getInputStream());
