@@ -1,6 +1,8 @@
 package io.wsgate.admission;
 
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
 import java.util.Locale;
 import org.springframework.boot.convert.DurationStyle;
 import org.springframework.util.StringUtils;
@@ -47,8 +49,14 @@ record HandshakeRate(long tokens, Duration period) {
         }
     }
 
+    /** As configured: "2/1h", "20/1s", "5/500ms". */
     @Override
     public String toString() {
+        for (ChronoUnit unit : List.of(ChronoUnit.DAYS, ChronoUnit.HOURS, ChronoUnit.MINUTES, ChronoUnit.SECONDS)) {
+            if (this.period.toNanos() % unit.getDuration().toNanos() == 0) {
+                return this.tokens + "/" + DurationStyle.SIMPLE.print(this.period, unit);
+            }
+        }
         return this.tokens + "/" + DurationStyle.SIMPLE.print(this.period);
     }
 }

@@ -7,6 +7,7 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -27,9 +28,9 @@ public final class RawHttp {
         }
     }
 
-    /** A valid upgrade request for {@code path}: the classic hand-made one, key and all. */
-    public static String[] upgradeRequest(String path) {
-        return new String[] {
+    /** A valid upgrade request for {@code path}: the classic hand-made one, key and all, plus {@code headers}. */
+    public static String[] upgradeRequest(String path, String... headers) {
+        String[] request = {
             "GET " + path + " HTTP/1.1",
             "Host: localhost",
             "Connection: Upgrade",
@@ -37,6 +38,9 @@ public final class RawHttp {
             "Sec-WebSocket-Key: lkUx3lTpjFwO5OI7xY3+1Q==",
             "Sec-WebSocket-Version: 13"
         };
+        String[] withHeaders = Arrays.copyOf(request, request.length + headers.length);
+        System.arraycopy(headers, 0, withHeaders, request.length, headers.length);
+        return withHeaders;
     }
 
     /** Sends {@code request} (lines joined with CRLF, ended by an empty line) and reads the response head. */
