@@ -13,9 +13,16 @@ import io.wsgate.support.JdkWebSocketClient;
 import io.wsgate.support.RawHttp;
 import java.io.IOException;
 import java.net.URI;
+import java.net.http.WebSocketHandshakeException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -113,6 +120,29 @@ class SessionLimitIntegrationTests {
     }
 
     @Test
+    void simultaneousHandshakesNeverOvershootTheLimit() throws InterruptedException {
+        ExecutorService pool = Executors.newFixedThreadPool(10);
+        List<Future<JdkWebSocketClient>> attempts = new ArrayList<>();
+        try {
+            for (int i = 0; i < 10; i++) {
+                attempts.add(pool.submit(() -> JdkWebSocketClient.connect(uri("/limited/"))));
+            }
+            List<Integer> refusals = new ArrayList<>();
+            for (Future<JdkWebSocketClient> attempt : attempts) {
+                try {
+                    this.clients.add(attempt.get(30, TimeUnit.SECONDS));
+                } catch (ExecutionException | TimeoutException ex) {
+                    refusals.add(handshakeStatus(ex));
+                }
+            }
+            assertThat(this.clients).hasSize(2);
+            assertThat(refusals).hasSize(8).containsOnly(503);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void aFailedBackendHandshakeFreesItsPlace() throws IOException {
         // max-sessions is 1: were the place kept after a failed handshake, the second attempt would get 503.
         for (int i = 0; i < 3; i++) {
@@ -125,6 +155,15 @@ class SessionLimitIntegrationTests {
                         .tags("route", "dead", "reason", "too-many-sessions")
                         .counter())
                 .isNull();
+    }
+
+    private static int handshakeStatus(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof WebSocketHandshakeException handshake) {
+                return handshake.getResponse().statusCode();
+            }
+        }
+        throw new AssertionError("not a refused handshake", failure);
     }
 
     private JdkWebSocketClient open(String path) {
