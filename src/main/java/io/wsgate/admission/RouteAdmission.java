@@ -28,9 +28,13 @@ record RouteAdmission(int maxSessions, HandshakeRate rate, CorsConfiguration ori
         int maxSessions = defaults.maxSessions();
         Object max = metadata.get(MAX_SESSIONS);
         if (max != null) {
-            maxSessions = Integer.parseInt(max.toString().trim());
+            try {
+                maxSessions = Integer.parseInt(max.toString().trim());
+            } catch (NumberFormatException ex) {
+                maxSessions = -1;
+            }
             if (maxSessions < 0) {
-                throw new IllegalArgumentException(MAX_SESSIONS + " must be 0 (no limit) or more, not " + max);
+                throw new IllegalArgumentException(MAX_SESSIONS + " must be 0 (no limit) or more, not '" + max + "'");
             }
         }
         Object rate = metadata.get(HANDSHAKE_RATE);

@@ -66,6 +66,12 @@ class SessionLimitIntegrationTests {
         routes.add("unlimited", "ws://127.0.0.1:" + echo.port(), "/unlimited/**");
         String dead = routes.add("dead", "ws://127.0.0.1:" + FreePorts.next(), "/dead/**");
         registry.add(dead + "metadata.max-sessions", () -> "1");
+        String pooled = routes.add("pooled", "lb:ws://pool", "/pooled/**");
+        registry.add(pooled + "metadata.max-sessions", () -> "1");
+        registry.add(
+                "spring.cloud.discovery.client.simple.instances.pool[0].uri", () -> "http://127.0.0.1:" + echo.port());
+        String confused = routes.add("confused", "ws://127.0.0.1:" + echo.port(), "/confused/**");
+        registry.add(confused + "metadata.max-sessions", () -> "lots");
     }
 
     @AfterAll
@@ -155,6 +161,24 @@ class SessionLimitIntegrationTests {
                         .tags("route", "dead", "reason", "too-many-sessions")
                         .counter())
                 .isNull();
+    }
+
+    @Test
+    void aLoadBalancedRouteIsLimitedToo() throws IOException {
+        open("/pooled/");
+
+        assertThat(RawHttp.exchange(this.port, RawHttp.upgradeRequest("/pooled/"))
+                        .status())
+                .isEqualTo(503);
+        assertThat(rejected("pooled")).isEqualTo(1);
+    }
+
+    @Test
+    void unreadableMetadataIsLoggedAndTheDefaultsApply(CapturedOutput output) {
+        assertThat(JdkWebSocketClient.replyTo(uri("/confused/"), "fine")).isEqualTo("FINE");
+        assertThat(output.getOut())
+                .contains("Route confused: invalid admission metadata, the wsgate.limits/origins defaults apply:"
+                        + " max-sessions must be 0 (no limit) or more, not 'lots'");
     }
 
     private static int handshakeStatus(Throwable failure) {
