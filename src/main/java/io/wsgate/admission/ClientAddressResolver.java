@@ -1,8 +1,10 @@
 package io.wsgate.admission;
 
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.ipfilter.IpFilterRuleType;
 import io.netty.handler.ipfilter.IpSubnetFilterRule;
+import io.netty.util.NetUtil;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,8 +41,12 @@ final class ClientAddressResolver implements BiFunction<ConnectionInfo, HttpRequ
         String text = cidr.trim();
         int slash = text.indexOf('/');
         String address = slash < 0 ? text : text.substring(0, slash);
-        int prefix = slash < 0 ? (address.contains(":") ? 128 : 32) : Integer.parseInt(text.substring(slash + 1));
+        if (!NetUtil.isValidIpV4Address(address) && !NetUtil.isValidIpV6Address(address)) {
+            // Not a host name either: it would be looked up once, and never follow DNS changes.
+            throw new IllegalArgumentException("Trusted proxy '" + cidr + "' is not an IP address or CIDR block");
+        }
         try {
+            int prefix = slash < 0 ? (address.contains(":") ? 128 : 32) : Integer.parseInt(text.substring(slash + 1));
             return new IpSubnetFilterRule(address, prefix, IpFilterRuleType.ACCEPT);
         } catch (RuntimeException ex) {
             throw new IllegalArgumentException("Trusted proxy '" + cidr + "' is not an address or CIDR block", ex);
@@ -62,10 +68,16 @@ final class ClientAddressResolver implements BiFunction<ConnectionInfo, HttpRequ
     @Override
     public ConnectionInfo apply(ConnectionInfo connectionInfo, HttpRequest request) {
         InetSocketAddress peer = connectionInfo.getRemoteAddress();
+        InetSocketAddress client = resolve(peer, request.headers());
+        return client == peer ? connectionInfo : connectionInfo.withRemoteAddress(client);
+    }
+
+    /** The client behind {@code peer}: the peer itself unless it is a trusted proxy that forwarded someone. */
+    InetSocketAddress resolve(InetSocketAddress peer, HttpHeaders headers) {
         if (!isTrusted(peer)) {
-            return connectionInfo;
+            return peer;
         }
-        List<String> hops = hops(request);
+        List<String> hops = hops(headers);
         InetSocketAddress client = peer;
         for (int i = hops.size() - 1; i >= 0; i--) {
             InetSocketAddress hop = parse(hops.get(i), peer.getPort());
@@ -78,13 +90,13 @@ final class ClientAddressResolver implements BiFunction<ConnectionInfo, HttpRequ
                 break;
             }
         }
-        return client == peer ? connectionInfo : connectionInfo.withRemoteAddress(client);
+        return client;
     }
 
     /** The addresses the proxies recorded, leftmost first: Forwarded's for= when present, else X-Forwarded-For. */
-    private static List<String> hops(HttpRequest request) {
+    private static List<String> hops(HttpHeaders headers) {
         List<String> hops = new ArrayList<>();
-        List<String> forwarded = request.headers().getAll(FORWARDED);
+        List<String> forwarded = headers.getAll(FORWARDED);
         if (!forwarded.isEmpty()) {
             for (String header : forwarded) {
                 for (String element : header.split(",")) {
@@ -93,7 +105,7 @@ final class ClientAddressResolver implements BiFunction<ConnectionInfo, HttpRequ
             }
             return hops;
         }
-        for (String header : request.headers().getAll(X_FORWARDED_FOR)) {
+        for (String header : headers.getAll(X_FORWARDED_FOR)) {
             for (String hop : header.split(",")) {
                 hops.add(hop.trim());
             }
