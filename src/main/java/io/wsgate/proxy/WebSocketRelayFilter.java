@@ -244,7 +244,8 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
         return filters;
     }
 
-    static boolean isWebSocketRoute(URI requestUrl, HttpHeaders headers) {
+    /** Whether this filter relays the request: a ws(s):// route, or an upgrade request on an http(s):// one. */
+    public static boolean isWebSocketRoute(URI requestUrl, HttpHeaders headers) {
         String scheme = requestUrl.getScheme().toLowerCase(Locale.ROOT);
         return switch (scheme) {
             case "ws", "wss" -> true;
