@@ -10,6 +10,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.web.reactive.socket.client.WebSocketClient;
 import org.springframework.web.reactive.socket.server.RequestUpgradeStrategy;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * The WebSocket relay, built on the gateway's own WebSocket client and upgrade strategy so that the gateway's
@@ -25,12 +26,18 @@ class ProxyConfiguration {
     }
 
     @Bean
+    OpenSessions openSessions() {
+        return new OpenSessions();
+    }
+
+    @Bean
     WebSocketRelayFilter webSocketRelayFilter(
             WebSocketClient webSocketClient,
             RequestUpgradeStrategy requestUpgradeStrategy,
             WsgateProperties properties,
             ObjectProvider<List<HttpHeadersFilter>> headersFilters,
-            WebSocketMetrics webSocketMetrics) {
+            WebSocketMetrics webSocketMetrics,
+            OpenSessions openSessions) {
         BackendConnector connector =
                 new BackendConnector(webSocketClient, properties.getProxy().getHandshakeTimeout());
         int frameLogMaxPayload =
@@ -38,9 +45,10 @@ class ProxyConfiguration {
         return new WebSocketRelayFilter(
                 connector,
                 requestUpgradeStrategy,
-                new WebSocketRelay(),
+                new WebSocketRelay(openSessions, Schedulers.parallel()),
                 headersFilters,
                 webSocketMetrics,
-                frameLogMaxPayload);
+                frameLogMaxPayload,
+                new RoutePolicies(properties.getSession()));
     }
 }
