@@ -12,6 +12,7 @@ import org.springframework.web.reactive.socket.WebSocketSession;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
 import reactor.netty.channel.AbortedException;
 
 /**
@@ -104,7 +105,11 @@ class WebSocketRelay {
                     }
                     int size = message.getPayload().readableByteCount();
                     if (size > maxMessageSize) {
-                        session.closeByGateway(GatewayClose.messageTooBig(direction, size, maxMessageSize))
+                        // Not from inside the leg's receive: closing a leg there ends it before the other leg's
+                        // close is written, and the other leg gets an empty close frame (1005).
+                        Mono.defer(() -> session.closeByGateway(
+                                        GatewayClose.messageTooBig(direction, size, maxMessageSize)))
+                                .subscribeOn(Schedulers.parallel())
                                 .subscribe();
                         return false;
                     }
