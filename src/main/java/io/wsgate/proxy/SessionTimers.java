@@ -5,6 +5,7 @@ import io.wsgate.metrics.Direction;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.web.reactive.socket.WebSocketMessage;
@@ -34,8 +35,10 @@ final class SessionTimers implements Disposable {
 
     private final Disposable.Swap idleCheck = Disposables.swap();
 
-    // One pending pong deadline per leg: a newer ping's deadline replaces the older one.
+    // One pong deadline per leg at a time, for the oldest ping not yet checked; later pings wait for it.
     private final Disposable.Swap[] pongCheck = {Disposables.swap(), Disposables.swap()};
+
+    private final AtomicBoolean[] pongCheckPending = {new AtomicBoolean(), new AtomicBoolean()};
 
     // Per leg (index 0 client, 1 backend): the last keepalive ping sent and the highest one answered.
     private final AtomicLong[] pingSent = {new AtomicLong(), new AtomicLong()};
@@ -115,16 +118,19 @@ final class SessionTimers implements Disposable {
         // A send of its own beside the relay's: Reactor Netty writes each frame whole, so they interleave safely.
         leg.send(Mono.just(leg.pingMessage(factory -> factory.wrap(payload)))).subscribe(null, ex -> {});
         this.session.meters().keepalivePing(peer);
-        Duration pongTimeout = this.session.policy().pongTimeout();
-        this.pongCheck[leg(client)].update(this.scheduler.schedule(
-                () -> {
-                    if (this.pongReceived[leg(client)].get() < number && !this.session.closedByGateway()) {
-                        this.session.meters().keepaliveUnanswered(peer);
-                        close(GatewayClose.pongTimeout(client, pongTimeout));
-                    }
-                },
-                pongTimeout.toNanos(),
-                TimeUnit.NANOSECONDS));
+        if (this.pongCheckPending[leg(client)].compareAndSet(false, true)) {
+            Duration pongTimeout = this.session.policy().pongTimeout();
+            this.pongCheck[leg(client)].update(this.scheduler.schedule(
+                    () -> checkPong(client, number, pongTimeout), pongTimeout.toNanos(), TimeUnit.NANOSECONDS));
+        }
+    }
+
+    private void checkPong(boolean client, long number, Duration pongTimeout) {
+        this.pongCheckPending[leg(client)].set(false);
+        if (this.pongReceived[leg(client)].get() < number && !this.session.closedByGateway()) {
+            this.session.meters().keepaliveUnanswered(client ? ClosedBy.CLIENT : ClosedBy.BACKEND);
+            close(GatewayClose.pongTimeout(client, pongTimeout));
+        }
     }
 
     private void close(GatewayClose close) {

@@ -9,6 +9,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.wsgate.metrics.WsgateMeterNames;
 import io.wsgate.support.GatewayRoutes;
 import io.wsgate.support.JdkWebSocketClient;
+import io.wsgate.support.MeterCounts;
 import io.wsgate.support.RawHttp;
 import io.wsgate.support.ScriptedBackend;
 import java.io.IOException;
@@ -135,19 +136,19 @@ class SessionTimeoutIntegrationTests {
     }
 
     private double closed(String route, String code, String closedBy) {
-        var counter = Search.in(this.registry)
-                .name(WsgateMeterNames.SESSIONS_CLOSED)
-                .tags("route", route, "close.code", code, "closed.by", closedBy)
-                .counter();
-        return counter != null ? counter.count() : 0;
+        return MeterCounts.count(
+                this.registry,
+                WsgateMeterNames.SESSIONS_CLOSED,
+                "route",
+                route,
+                "close.code",
+                code,
+                "closed.by",
+                closedBy);
     }
 
     private double gatewayCloses(String route, String reason) {
-        var counter = Search.in(this.registry)
-                .name(WsgateMeterNames.GATEWAY_CLOSES)
-                .tags("route", route, "reason", reason)
-                .counter();
-        return counter != null ? counter.count() : 0;
+        return MeterCounts.count(this.registry, WsgateMeterNames.GATEWAY_CLOSES, "route", route, "reason", reason);
     }
 
     private static void sleep(long millis) {
