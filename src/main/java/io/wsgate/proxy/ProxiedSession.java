@@ -152,6 +152,11 @@ final class ProxiedSession {
         return this.gatewayClose != null;
     }
 
+    /** How the gateway closed the session, or {@code null} when it did not. */
+    GatewayClose gatewayClose() {
+        return this.gatewayClose;
+    }
+
     /** Time since the last text or binary message either way (or since the session opened). */
     Duration quietFor() {
         return Duration.ofNanos(System.nanoTime() - this.lastMessageNanos);

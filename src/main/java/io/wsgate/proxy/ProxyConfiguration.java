@@ -6,6 +6,7 @@ import java.util.List;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.cloud.gateway.filter.headers.HttpHeadersFilter;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.web.reactive.socket.client.WebSocketClient;
@@ -28,6 +29,19 @@ class ProxyConfiguration {
     @Bean
     OpenSessions openSessions() {
         return new OpenSessions();
+    }
+
+    @Bean
+    SessionDrain sessionDrain(
+            OpenSessions openSessions, ApplicationEventPublisher events, WsgateProperties properties) {
+        return new SessionDrain(openSessions, events, properties.getShutdown().getDrainWindow(), Schedulers.parallel());
+    }
+
+    @Bean
+    DrainingRejectionFilter drainingRejectionFilter(
+            SessionDrain sessionDrain, WebSocketMetrics webSocketMetrics, WsgateProperties properties) {
+        return new DrainingRejectionFilter(
+                sessionDrain, webSocketMetrics, properties.getShutdown().getRetryAfter());
     }
 
     @Bean

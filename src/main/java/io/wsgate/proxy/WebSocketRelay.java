@@ -12,7 +12,6 @@ import org.springframework.web.reactive.socket.WebSocketSession;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
-import reactor.core.scheduler.Schedulers;
 import reactor.netty.channel.AbortedException;
 
 /**
@@ -44,14 +43,19 @@ class WebSocketRelay {
 
         // A leg whose write side dies cancels the other leg's receive(); Reactor Netty answers that cancel with
         // an empty close frame (1005). doOnCancel runs first and sends the meaningful code instead.
+        // After a gateway close the same holds: the leg whose close may not be written yet gets the gateway's code.
         Runnable clientGone = () -> {
             if (session.claimFirstClose(ClosedBy.CLIENT, null)) {
                 backendConnection.close(CloseCodes.CLIENT_LOST).subscribe();
+            } else if (session.gatewayClose() != null) {
+                backendConnection.close(session.gatewayClose().toBackend()).subscribe();
             }
         };
         Runnable backendGone = () -> {
             if (session.claimFirstClose(ClosedBy.BACKEND, null)) {
                 closeClient(client, CloseCodes.BACKEND_LOST).subscribe();
+            } else if (session.gatewayClose() != null) {
+                closeClient(client, session.gatewayClose().toClient()).subscribe();
             }
         };
         Mono<Void> toBackend = backend.send(relayed(client.receive(), session, timers, Direction.CLIENT_TO_BACKEND)
@@ -105,11 +109,7 @@ class WebSocketRelay {
                     }
                     int size = message.getPayload().readableByteCount();
                     if (size > maxMessageSize) {
-                        // Not from inside the leg's receive: closing a leg there ends it before the other leg's
-                        // close is written, and the other leg gets an empty close frame (1005).
-                        Mono.defer(() -> session.closeByGateway(
-                                        GatewayClose.messageTooBig(direction, size, maxMessageSize)))
-                                .subscribeOn(Schedulers.parallel())
+                        session.closeByGateway(GatewayClose.messageTooBig(direction, size, maxMessageSize))
                                 .subscribe();
                         return false;
                     }
