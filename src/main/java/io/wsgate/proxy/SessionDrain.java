@@ -73,15 +73,23 @@ class SessionDrain implements SmartLifecycle {
                 sessions.size(),
                 this.window.toMillis());
         long step = sessions.isEmpty() ? 0 : this.window.toNanos() / sessions.size();
+        // Every session's timer runs at once (flatMap's default of 256 in flight would stretch the window).
         Mono<Void> closes = Flux.range(0, sessions.size())
-                .flatMap(i -> Mono.delay(Duration.ofNanos(step * i), this.scheduler)
-                        .then(Mono.defer(() -> sessions.get(i).closeByGateway(GatewayClose.shutdown()))))
+                .flatMap(
+                        i -> Mono.delay(Duration.ofNanos(step * i), this.scheduler)
+                                .then(Mono.defer(() -> sessions.get(i).closeByGateway(GatewayClose.shutdown()))),
+                        Math.max(1, sessions.size()))
                 .then();
         Mono<Void> allClosed = Flux.interval(Duration.ofMillis(20), this.scheduler)
                 .filter(tick -> this.openSessions.size() == 0)
                 .next()
                 .then();
-        closes.then(allClosed)
+        // A handshake already past the 503 check when the drain began opens its session after the snapshot.
+        Mono<Void> latecomers = Mono.defer(() -> Flux.fromIterable(this.openSessions.snapshot())
+                .flatMap(session -> session.closeByGateway(GatewayClose.shutdown()))
+                .then());
+        closes.then(latecomers)
+                .then(allClosed)
                 .timeout(this.window.plus(CLOSE_GRACE), this.scheduler)
                 .doFinally(signal -> {
                     int left = this.openSessions.size();
