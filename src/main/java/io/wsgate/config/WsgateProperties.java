@@ -168,7 +168,10 @@ public class WsgateProperties {
         @NotNull
         private Duration pingInterval = Duration.ofSeconds(30);
 
-        /** A leg that has not answered a keepalive ping within this time is closed, with its session. */
+        /**
+         * A leg that has not answered a keepalive ping within this time is closed, with its session; 0: pings are
+         * sent without a deadline.
+         */
         @NotNull
         private Duration pongTimeout = Duration.ofSeconds(10);
 

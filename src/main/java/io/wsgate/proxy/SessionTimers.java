@@ -118,8 +118,8 @@ final class SessionTimers implements Disposable {
         // A send of its own beside the relay's: Reactor Netty writes each frame whole, so they interleave safely.
         leg.send(Mono.just(leg.pingMessage(factory -> factory.wrap(payload)))).subscribe(null, ex -> {});
         this.session.meters().keepalivePing(peer);
-        if (this.pongCheckPending[leg(client)].compareAndSet(false, true)) {
-            Duration pongTimeout = this.session.policy().pongTimeout();
+        Duration pongTimeout = this.session.policy().pongTimeout();
+        if (RoutePolicy.isOn(pongTimeout) && this.pongCheckPending[leg(client)].compareAndSet(false, true)) {
             this.pongCheck[leg(client)].update(this.scheduler.schedule(
                     () -> checkPong(client, number, pongTimeout), pongTimeout.toNanos(), TimeUnit.NANOSECONDS));
         }
