@@ -29,6 +29,10 @@ public class WsgateProperties {
 
     private final Forwarded forwarded = new Forwarded();
 
+    private final Session session = new Session();
+
+    private final Shutdown shutdown = new Shutdown();
+
     public Echo getEcho() {
         return this.echo;
     }
@@ -51,6 +55,14 @@ public class WsgateProperties {
 
     public Forwarded getForwarded() {
         return this.forwarded;
+    }
+
+    public Session getSession() {
+        return this.session;
+    }
+
+    public Shutdown getShutdown() {
+        return this.shutdown;
     }
 
     /** The bundled echo backend: uppercases text messages, returns binary messages unchanged. */
@@ -303,6 +315,122 @@ public class WsgateProperties {
 
         public void setToBackend(boolean toBackend) {
             this.toBackend = toBackend;
+        }
+    }
+
+    /**
+     * Defaults for the limits and timers of every proxied session; a route overrides each one with the metadata
+     * key of the same name. A zero duration turns a timer off.
+     */
+    public static class Session {
+
+        /** No text or binary message either way for this long closes both legs with 1001; 0: never. */
+        @NotNull
+        private Duration idleTimeout = Duration.ZERO;
+
+        /** Time between the gateway's keepalive pings to the client and to the backend; 0: no pings. */
+        @NotNull
+        private Duration pingInterval = Duration.ofSeconds(30);
+
+        /**
+         * A leg that has not answered a keepalive ping within this time is closed, with its session; 0: pings are
+         * sent without a deadline.
+         */
+        @NotNull
+        private Duration pongTimeout = Duration.ofSeconds(10);
+
+        /**
+         * Largest message relayed either way; a larger one gets its sender Close 1009 and the other leg Close
+         * 1001. Unset: only the frame limit of the WebSocket codec applies (the {@code httpclient} setting
+         * {@code websocket.max-frame-payload-length}).
+         */
+        private DataSize maxMessageSize;
+
+        /** Sessions are closed with 1001 once this old (plus jitter), so they rebalance; 0: no limit. */
+        @NotNull
+        private Duration maxSessionAge = Duration.ZERO;
+
+        /** Up to this much is added at random to each session's max age, so closes don't come in a burst. */
+        @NotNull
+        private Duration maxSessionAgeJitter = Duration.ZERO;
+
+        public Duration getIdleTimeout() {
+            return this.idleTimeout;
+        }
+
+        public void setIdleTimeout(Duration idleTimeout) {
+            this.idleTimeout = idleTimeout;
+        }
+
+        public Duration getPingInterval() {
+            return this.pingInterval;
+        }
+
+        public void setPingInterval(Duration pingInterval) {
+            this.pingInterval = pingInterval;
+        }
+
+        public Duration getPongTimeout() {
+            return this.pongTimeout;
+        }
+
+        public void setPongTimeout(Duration pongTimeout) {
+            this.pongTimeout = pongTimeout;
+        }
+
+        public DataSize getMaxMessageSize() {
+            return this.maxMessageSize;
+        }
+
+        public void setMaxMessageSize(DataSize maxMessageSize) {
+            this.maxMessageSize = maxMessageSize;
+        }
+
+        public Duration getMaxSessionAge() {
+            return this.maxSessionAge;
+        }
+
+        public void setMaxSessionAge(Duration maxSessionAge) {
+            this.maxSessionAge = maxSessionAge;
+        }
+
+        public Duration getMaxSessionAgeJitter() {
+            return this.maxSessionAgeJitter;
+        }
+
+        public void setMaxSessionAgeJitter(Duration maxSessionAgeJitter) {
+            this.maxSessionAgeJitter = maxSessionAgeJitter;
+        }
+    }
+
+    /** Graceful drain on shutdown (SIGTERM): what happens to open sessions and new handshakes. */
+    public static class Shutdown {
+
+        /**
+         * Open sessions are closed with 1001 spread evenly over this window, so clients don't reconnect in one
+         * stampede. Keep it below {@code spring.lifecycle.timeout-per-shutdown-phase} (30s).
+         */
+        @NotNull
+        private Duration drainWindow = Duration.ofSeconds(10);
+
+        /** The {@code Retry-After} of the 503 that handshakes get while the gateway drains. */
+        @NotNull
+        private Duration retryAfter = Duration.ofSeconds(5);
+
+        public Duration getDrainWindow() {
+            return this.drainWindow;
+        }
+
+        public void setDrainWindow(Duration drainWindow) {
+            this.drainWindow = drainWindow;
+        }
+
+        public Duration getRetryAfter() {
+            return this.retryAfter;
+        }
+
+        public void setRetryAfter(Duration retryAfter) {
+            this.retryAfter = retryAfter;
         }
     }
 }

@@ -17,7 +17,11 @@ public enum RejectionReason {
     /** The client address made handshakes faster than the route's handshake rate allows (429). */
     RATE_LIMITED("rate-limited"),
     /** The request's Origin is not among the route's allowed origins (403). */
-    ORIGIN_FORBIDDEN("origin-forbidden");
+    ORIGIN_FORBIDDEN("origin-forbidden"),
+    /** The route's wsgate metadata has a value that is not a duration or size (500, logged). */
+    MISCONFIGURED("misconfigured"),
+    /** The gateway is draining for shutdown (503 with Retry-After). */
+    SHUTTING_DOWN("shutting-down");
 
     private final String tag;
 
