@@ -18,6 +18,8 @@ public class WsgateProperties {
 
     private final Health health = new Health();
 
+    private final Reload reload = new Reload();
+
     public Echo getEcho() {
         return this.echo;
     }
@@ -28,6 +30,10 @@ public class WsgateProperties {
 
     public Proxy getProxy() {
         return this.proxy;
+    }
+
+    public Reload getReload() {
+        return this.reload;
     }
 
     /** The bundled echo backend: uppercases text messages, returns binary messages unchanged. */
@@ -139,6 +145,67 @@ public class WsgateProperties {
 
         public void setTimeout(Duration timeout) {
             this.timeout = timeout;
+        }
+    }
+
+    /**
+     * Hot route reload: the routes of an external {@code application.yml} (a mounted ConfigMap, say) replace the
+     * running routes when the file changes, without a restart.
+     */
+    public static class Reload {
+
+        /** Whether the route file is watched and its routes applied when it changes. */
+        private boolean enabled = true;
+
+        /**
+         * The watched file, relative to the working directory unless absolute; Spring Boot's own
+         * {@code ./config/application.yml} by default. Its directory may be a Kubernetes ConfigMap volume
+         * (symlinked {@code ..data}): the file is read through the links on every check.
+         */
+        @NotBlank
+        private String path = "config/application.yml";
+
+        /** Time between two checks of the file. */
+        @NotNull
+        private Duration interval = Duration.ofSeconds(1);
+
+        /**
+         * How long the file must stay unchanged before it is read as a whole, so a file being written is not
+         * applied half-way.
+         */
+        @NotNull
+        private Duration quietPeriod = Duration.ofMillis(500);
+
+        public boolean isEnabled() {
+            return this.enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        public String getPath() {
+            return this.path;
+        }
+
+        public void setPath(String path) {
+            this.path = path;
+        }
+
+        public Duration getInterval() {
+            return this.interval;
+        }
+
+        public void setInterval(Duration interval) {
+            this.interval = interval;
+        }
+
+        public Duration getQuietPeriod() {
+            return this.quietPeriod;
+        }
+
+        public void setQuietPeriod(Duration quietPeriod) {
+            this.quietPeriod = quietPeriod;
         }
     }
 }

@@ -33,6 +33,9 @@ public final class WsgateMeterNames {
     /** Gauge: 1 when the route's last health probe reached a backend, 0 when none answered. Tags: route. */
     public static final String ROUTE_UP = "wsgate.route.up";
 
+    /** Counter: route file reloads, applied or rejected. Tags: outcome ({@code success}, {@code rejected}). */
+    public static final String ROUTES_RELOADS = "wsgate.routes.reloads";
+
     public static final String TAG_ROUTE = "route";
 
     public static final String TAG_DIRECTION = "direction";
