@@ -92,6 +92,13 @@ public class WsgateProperties {
         @NotNull
         private DataSize frameLogMaxPayload = DataSize.ofBytes(128);
 
+        /**
+         * Whether routes offer and accept permessage-deflate (RFC 7692) by default, on each leg independently: the
+         * gateway accepts it from clients that offer it and offers it to backends. A route's {@code compression}
+         * metadata overrides this.
+         */
+        private boolean compression = false;
+
         public Duration getHandshakeTimeout() {
             return this.handshakeTimeout;
         }
@@ -106,6 +113,14 @@ public class WsgateProperties {
 
         public void setFrameLogMaxPayload(DataSize frameLogMaxPayload) {
             this.frameLogMaxPayload = frameLogMaxPayload;
+        }
+
+        public boolean isCompression() {
+            return this.compression;
+        }
+
+        public void setCompression(boolean compression) {
+            this.compression = compression;
         }
     }
 

@@ -2,6 +2,7 @@ package io.wsgate.proxy;
 
 import io.wsgate.config.WsgateProperties;
 import io.wsgate.metrics.WebSocketMetrics;
+import java.time.Duration;
 import java.util.List;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -31,8 +32,10 @@ class ProxyConfiguration {
             WsgateProperties properties,
             ObjectProvider<List<HttpHeadersFilter>> headersFilters,
             WebSocketMetrics webSocketMetrics) {
-        BackendConnector connector =
-                new BackendConnector(webSocketClient, properties.getProxy().getHandshakeTimeout());
+        Duration handshakeTimeout = properties.getProxy().getHandshakeTimeout();
+        BackendConnector connector = new BackendConnector(webSocketClient, handshakeTimeout);
+        PerMessageDeflate deflate = PerMessageDeflate.of(
+                properties.getProxy().isCompression(), webSocketClient, requestUpgradeStrategy, handshakeTimeout);
         int frameLogMaxPayload =
                 Math.toIntExact(properties.getProxy().getFrameLogMaxPayload().toBytes());
         return new WebSocketRelayFilter(
@@ -41,6 +44,7 @@ class ProxyConfiguration {
                 new WebSocketRelay(),
                 headersFilters,
                 webSocketMetrics,
-                frameLogMaxPayload);
+                frameLogMaxPayload,
+                deflate);
     }
 }
