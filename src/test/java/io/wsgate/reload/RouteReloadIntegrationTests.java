@@ -3,6 +3,7 @@ package io.wsgate.reload;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.wsgate.metrics.WsgateMeterNames;
 import io.wsgate.support.EchoBackend;
@@ -170,16 +171,27 @@ class RouteReloadIntegrationTests {
     }
 
     @Test
-    void routeHealthProbesRoutesAddedByAReload() {
+    void routeHealthFollowsRoutesAddedAndRemovedByAReload() {
         publish(routes(route("stay", "/stay/**"), route("probed", "/probed/**")));
 
         await().atMost(TIMEOUT)
-                .untilAsserted(() -> assertThat(this.registry
-                                .find(WsgateMeterNames.ROUTE_UP)
-                                .tag(WsgateMeterNames.TAG_ROUTE, "probed")
-                                .gauge())
+                .untilAsserted(() -> assertThat(routeUpGauge("probed"))
                         .isNotNull()
                         .satisfies(gauge -> assertThat(gauge.value()).isEqualTo(1.0)));
+
+        publish(routes(route("stay", "/stay/**")));
+
+        // Gone, not stuck at 0 (which would read as a backend outage).
+        await().atMost(TIMEOUT)
+                .untilAsserted(() -> assertThat(routeUpGauge("probed")).isNull());
+        assertThat(routeUpGauge("stay")).isNotNull();
+    }
+
+    private Gauge routeUpGauge(String route) {
+        return this.registry
+                .find(WsgateMeterNames.ROUTE_UP)
+                .tag(WsgateMeterNames.TAG_ROUTE, route)
+                .gauge();
     }
 
     private double reloads(String outcome) {
