@@ -132,7 +132,8 @@ class RouteFileWatcher implements SmartLifecycle {
             return;
         }
         RouteChanges changes = RouteChanges.between(running, routes.get());
-        if (changes.isEmpty()) {
+        // Same routes in a new order still matter: routes of equal order match in list order.
+        if (running.equals(routes.get())) {
             if (first) {
                 logger.info("Watching route file {} ({} routes)", this.path, running.size());
             } else {
@@ -147,7 +148,7 @@ class RouteFileWatcher implements SmartLifecycle {
         logger.info(
                 "Routes reloaded from {}: {}; {} routes in force",
                 this.path,
-                changes,
+                changes.isEmpty() ? "reordered" : changes,
                 routes.get().size());
     }
 

@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.wsgate.metrics.WsgateMeterNames;
 import io.wsgate.support.EchoBackend;
+import io.wsgate.support.FreePorts;
 import io.wsgate.support.JdkWebSocketClient;
 import io.wsgate.support.RawHttp;
 import java.io.IOException;
@@ -53,6 +54,8 @@ class RouteReloadIntegrationTests {
 
     private static Path configDir;
 
+    private static int deadPort;
+
     @LocalServerPort
     int port;
 
@@ -62,6 +65,7 @@ class RouteReloadIntegrationTests {
     @DynamicPropertySource
     static void routeFile(DynamicPropertyRegistry registry) throws IOException {
         echo = EchoBackend.start();
+        deadPort = FreePorts.next();
         configDir = Files.createTempDirectory("wsgate-config");
         publish(routes(route("stay", "/stay/**")));
         Files.createSymbolicLink(configDir.resolve("application.yml"), Path.of("..data", "application.yml"));
@@ -126,6 +130,19 @@ class RouteReloadIntegrationTests {
         onRemovedRoute.sendText("open");
         assertThat(onRemovedRoute.nextText()).isEqualTo("OPEN");
         onRemovedRoute.close(1000, "");
+    }
+
+    @Test
+    void reorderedRoutesChangeWhichRouteMatchesFirst(CapturedOutput output) {
+        // Both match /both/...; of routes with equal order, the first listed wins.
+        publish(routes(route("stay", "/stay/**"), route("first", "/both/**"), deadRoute("second", "/both/**")));
+        awaitStatus("/both/x", 101);
+        assertThat(JdkWebSocketClient.replyTo(uri("/both/x"), "which")).isEqualTo("WHICH");
+
+        publish(routes(route("stay", "/stay/**"), deadRoute("second", "/both/**"), route("first", "/both/**")));
+
+        awaitStatus("/both/x", 502);
+        assertThat(output).contains("reordered; 3 routes in force");
     }
 
     @Test
@@ -227,6 +244,11 @@ class RouteReloadIntegrationTests {
                               filters:
                                 - StripPrefix=1
                 """.formatted(id, echo.port(), path);
+    }
+
+    /** A route to a port nobody listens on: its handshakes get 502. */
+    private static String deadRoute(String id, String path) {
+        return route(id, path).replace("127.0.0.1:" + echo.port(), "127.0.0.1:" + deadPort);
     }
 
     private static String routes(String... routes) {
