@@ -118,13 +118,14 @@ class RouteFileWatcher implements SmartLifecycle {
         try {
             routes = this.routeFile.parse(this.path.toString(), state.content());
             routes.ifPresent(this.dryRun::build);
-        } catch (InvalidRouteFileException ex) {
+        } catch (RuntimeException ex) {
+            // Anything a broken file can throw rejects it; the watch itself must go on.
             this.rejected.increment();
             logger.error(
                     "Route file {} rejected, keeping the {} running routes: {}",
                     this.path,
                     running.size(),
-                    ex.getMessage());
+                    ex instanceof InvalidRouteFileException ? ex.getMessage() : RouteFile.describe(ex));
             return;
         }
         if (routes.isEmpty()) {

@@ -30,6 +30,8 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.cloud.gateway.config.GatewayProperties;
+import org.springframework.cloud.gateway.route.RouteDefinition;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -62,6 +64,9 @@ class RouteReloadIntegrationTests {
     @Autowired
     MeterRegistry registry;
 
+    @Autowired
+    GatewayProperties gatewayProperties;
+
     @DynamicPropertySource
     static void routeFile(DynamicPropertyRegistry registry) throws IOException {
         echo = EchoBackend.start();
@@ -86,6 +91,11 @@ class RouteReloadIntegrationTests {
     @BeforeEach
     void onlyTheStayRoute() {
         publish(routes(route("stay", "/stay/**")));
+        // Applied, not just served: /stay/ answers under the previous test's routes too.
+        await().atMost(TIMEOUT)
+                .untilAsserted(() -> assertThat(this.gatewayProperties.getRoutes())
+                        .extracting(RouteDefinition::getId)
+                        .containsExactly("stay"));
         awaitStatus("/stay/", 101);
     }
 
