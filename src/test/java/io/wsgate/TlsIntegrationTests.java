@@ -53,6 +53,8 @@ class TlsIntegrationTests {
 
     private static EchoBackend untrusted;
 
+    private static EchoBackend misnamed;
+
     @LocalServerPort
     int port;
 
@@ -65,8 +67,18 @@ class TlsIntegrationTests {
         gatewayCertificate = SelfSignedCertificate.create(dir, "gateway");
         SelfSignedCertificate backendCertificate = SelfSignedCertificate.create(dir, "backend");
         SelfSignedCertificate strangerCertificate = SelfSignedCertificate.create(dir, "stranger");
+        SelfSignedCertificate elsewhereCertificate =
+                SelfSignedCertificate.create(dir, "elsewhere", "dns:elsewhere.example");
         trusted =
                 EchoBackend.start(backendCertificate.serverBundleArgs("backend").toArray(String[]::new));
+        misnamed = EchoBackend.start(
+                elsewhereCertificate.serverBundleArgs("elsewhere").toArray(String[]::new));
+        // Trusted, both of them; the second one names another host than the route's.
+        Path trustedPem = dir.resolve("trusted.pem");
+        Files.writeString(
+                trustedPem,
+                Files.readString(backendCertificate.certificate())
+                        + Files.readString(elsewhereCertificate.certificate()));
         untrusted = EchoBackend.start(
                 strangerCertificate.serverBundleArgs("stranger").toArray(String[]::new));
 
@@ -75,21 +87,21 @@ class TlsIntegrationTests {
         registry.add("spring.ssl.bundle.jks.gateway.keystore.password", () -> SelfSignedCertificate.PASSWORD);
         registry.add("spring.ssl.bundle.jks.gateway.keystore.type", () -> "PKCS12");
         registry.add("server.ssl.bundle", () -> "gateway");
-        // wss:// backends: trust the backend's certificate (and only it).
-        registry.add(
-                "spring.ssl.bundle.pem.backends.truststore.certificate",
-                () -> "file:" + backendCertificate.certificate());
+        // wss:// backends: trust these certificates (and only them).
+        registry.add("spring.ssl.bundle.pem.backends.truststore.certificate", () -> "file:" + trustedPem);
         registry.add("spring.cloud.gateway.server.webflux.httpclient.ssl.ssl-bundle", () -> "backends");
 
         GatewayRoutes routes = new GatewayRoutes(registry);
         routes.add("secure", "wss://localhost:" + trusted.port(), "/secure/**");
         routes.add("untrusted", "wss://localhost:" + untrusted.port(), "/untrusted/**");
+        routes.add("misnamed", "wss://localhost:" + misnamed.port(), "/misnamed/**");
     }
 
     @AfterAll
     static void cleanUp() throws IOException {
         trusted.close();
         untrusted.close();
+        misnamed.close();
         try (Stream<Path> files = Files.walk(dir)) {
             for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(file);
@@ -143,6 +155,18 @@ class TlsIntegrationTests {
                         .counter()
                         .count())
                 .isEqualTo(1.0);
+    }
+
+    @Test
+    void trustedBackendCertificateForAnotherHostGetsThe502(CapturedOutput output) {
+        Throwable failure = JdkWebSocketClient.connectFailure(trustingGateway(), uri("/misnamed/"));
+
+        assertThat(failure).isInstanceOf(WebSocketHandshakeException.class);
+        assertThat(((WebSocketHandshakeException) failure).getResponse().statusCode())
+                .isEqualTo(502);
+        assertThat(output)
+                .contains("Route misnamed: Backend wss://localhost:" + misnamed.port())
+                .contains("failed the TLS handshake");
     }
 
     @Test

@@ -15,7 +15,7 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
 /**
- * A self-signed certificate for {@code localhost} and {@code 127.0.0.1}, made by the JDK's {@code keytool} into a
+ * A self-signed certificate (for {@code localhost} and {@code 127.0.0.1} unless told otherwise), made by the JDK's {@code keytool} into a
  * directory: a PKCS12 key store (for a Spring Boot SSL bundle) and the certificate as PEM (for a trust store).
  */
 public record SelfSignedCertificate(Path keyStore, Path certificate) {
@@ -23,6 +23,11 @@ public record SelfSignedCertificate(Path keyStore, Path certificate) {
     public static final String PASSWORD = "changeit";
 
     public static SelfSignedCertificate create(Path dir, String name) {
+        return create(dir, name, "dns:localhost,ip:127.0.0.1");
+    }
+
+    /** A certificate for the subject alternative names {@code san} only ({@code dns:host,ip:address}). */
+    public static SelfSignedCertificate create(Path dir, String name, String san) {
         Path keyStore = dir.resolve(name + ".p12");
         Path certificate = dir.resolve(name + ".crt");
         keytool(
@@ -38,7 +43,7 @@ public record SelfSignedCertificate(Path keyStore, Path certificate) {
                 "-dname",
                 "CN=localhost",
                 "-ext",
-                "SAN=dns:localhost,ip:127.0.0.1",
+                "SAN=" + san,
                 "-storetype",
                 "PKCS12",
                 "-keystore",
