@@ -141,14 +141,7 @@ class TlsIntegrationTests {
 
     @Test
     void untrustedBackendCertificateGetsThe502BeforeAnyUpgrade(CapturedOutput output) {
-        Throwable failure = JdkWebSocketClient.connectFailure(trustingGateway(), uri("/untrusted/"));
-
-        assertThat(failure).isInstanceOf(WebSocketHandshakeException.class);
-        assertThat(((WebSocketHandshakeException) failure).getResponse().statusCode())
-                .isEqualTo(502);
-        assertThat(output)
-                .contains("Route untrusted: Backend wss://localhost:" + untrusted.port())
-                .contains("failed the TLS handshake");
+        assertRefusedWith502ForTls("untrusted", untrusted, output);
         assertThat(this.registry
                         .get(WsgateMeterNames.HANDSHAKES_REJECTED)
                         .tags(WsgateMeterNames.TAG_ROUTE, "untrusted", WsgateMeterNames.TAG_REASON, "backend-tls")
@@ -159,13 +152,19 @@ class TlsIntegrationTests {
 
     @Test
     void trustedBackendCertificateForAnotherHostGetsThe502(CapturedOutput output) {
-        Throwable failure = JdkWebSocketClient.connectFailure(trustingGateway(), uri("/misnamed/"));
+        assertRefusedWith502ForTls("misnamed", misnamed, output);
+        assertThat(output).contains("No subject alternative DNS name matching localhost");
+    }
+
+    /** The client's handshake on {@code route} gets 502, and the log says the backend's TLS handshake failed. */
+    private void assertRefusedWith502ForTls(String route, EchoBackend backend, CapturedOutput output) {
+        Throwable failure = JdkWebSocketClient.connectFailure(trustingGateway(), uri("/" + route + "/"));
 
         assertThat(failure).isInstanceOf(WebSocketHandshakeException.class);
         assertThat(((WebSocketHandshakeException) failure).getResponse().statusCode())
                 .isEqualTo(502);
         assertThat(output)
-                .contains("Route misnamed: Backend wss://localhost:" + misnamed.port())
+                .contains("Route " + route + ": Backend wss://localhost:" + backend.port())
                 .contains("failed the TLS handshake");
     }
 
