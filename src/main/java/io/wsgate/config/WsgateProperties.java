@@ -33,6 +33,8 @@ public class WsgateProperties {
 
     private final Shutdown shutdown = new Shutdown();
 
+    private final Reload reload = new Reload();
+
     public Echo getEcho() {
         return this.echo;
     }
@@ -63,6 +65,10 @@ public class WsgateProperties {
 
     public Shutdown getShutdown() {
         return this.shutdown;
+    }
+
+    public Reload getReload() {
+        return this.reload;
     }
 
     /** The bundled echo backend: uppercases text messages, returns binary messages unchanged. */
@@ -121,6 +127,13 @@ public class WsgateProperties {
         @NotNull
         private DataSize frameLogMaxPayload = DataSize.ofBytes(128);
 
+        /**
+         * Whether routes offer and accept permessage-deflate (RFC 7692) by default, on each leg independently: the
+         * gateway accepts it from clients that offer it and offers it to backends. A route's {@code compression}
+         * metadata overrides this.
+         */
+        private boolean compression = false;
+
         public Duration getHandshakeTimeout() {
             return this.handshakeTimeout;
         }
@@ -135,6 +148,14 @@ public class WsgateProperties {
 
         public void setFrameLogMaxPayload(DataSize frameLogMaxPayload) {
             this.frameLogMaxPayload = frameLogMaxPayload;
+        }
+
+        public boolean isCompression() {
+            return this.compression;
+        }
+
+        public void setCompression(boolean compression) {
+            this.compression = compression;
         }
     }
 
@@ -431,6 +452,67 @@ public class WsgateProperties {
 
         public void setRetryAfter(Duration retryAfter) {
             this.retryAfter = retryAfter;
+        }
+    }
+
+    /**
+     * Hot route reload: the routes of an external {@code application.yml} (a mounted ConfigMap, say) replace the
+     * running routes when the file changes, without a restart.
+     */
+    public static class Reload {
+
+        /** Whether the route file is watched and its routes applied when it changes. */
+        private boolean enabled = true;
+
+        /**
+         * The watched file, relative to the working directory unless absolute; Spring Boot's own
+         * {@code ./config/application.yml} by default. Its directory may be a Kubernetes ConfigMap volume
+         * (symlinked {@code ..data}): the file is read through the links on every check.
+         */
+        @NotBlank
+        private String path = "config/application.yml";
+
+        /** Time between two checks of the file. */
+        @NotNull
+        private Duration interval = Duration.ofSeconds(1);
+
+        /**
+         * How long the file must stay unchanged before it is read as a whole, so a file being written is not
+         * applied half-way.
+         */
+        @NotNull
+        private Duration quietPeriod = Duration.ofMillis(500);
+
+        public boolean isEnabled() {
+            return this.enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        public String getPath() {
+            return this.path;
+        }
+
+        public void setPath(String path) {
+            this.path = path;
+        }
+
+        public Duration getInterval() {
+            return this.interval;
+        }
+
+        public void setInterval(Duration interval) {
+            this.interval = interval;
+        }
+
+        public Duration getQuietPeriod() {
+            return this.quietPeriod;
+        }
+
+        public void setQuietPeriod(Duration quietPeriod) {
+            this.quietPeriod = quietPeriod;
         }
     }
 }

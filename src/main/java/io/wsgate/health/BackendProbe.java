@@ -18,17 +18,22 @@ class BackendProbe {
 
     private final Duration timeout;
 
-    BackendProbe(Duration timeout) {
+    /**
+     * Probes with the gateway's own client, so {@code wss://} backends are checked with the trust the relay uses
+     * ({@code spring.cloud.gateway.server.webflux.httpclient.ssl.*}); Reactor Netty applies its default TLS to
+     * {@code wss://} when none is configured.
+     */
+    BackendProbe(HttpClient gatewayHttpClient, Duration timeout) {
         this.timeout = timeout;
-        this.httpClient = HttpClient.create()
-                .option(io.netty.channel.ChannelOption.CONNECT_TIMEOUT_MILLIS, Math.toIntExact(timeout.toMillis()));
+        this.httpClient = gatewayHttpClient.option(
+                io.netty.channel.ChannelOption.CONNECT_TIMEOUT_MILLIS, Math.toIntExact(timeout.toMillis()));
     }
 
     Mono<BackendCheck> check(URI backend) {
-        HttpClient client = "wss".equalsIgnoreCase(backend.getScheme()) ? this.httpClient.secure() : this.httpClient;
         return Mono.defer(() -> {
             long start = System.nanoTime();
-            return client.websocket()
+            return this.httpClient
+                    .websocket()
                     .uri(backend)
                     .handle((in, out) -> out.sendClose(1000, "wsgate health probe"))
                     .then(Mono.fromSupplier(() -> BackendCheck.up(backend, elapsed(start), Instant.now())))

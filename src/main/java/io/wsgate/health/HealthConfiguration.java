@@ -8,6 +8,7 @@ import org.springframework.cloud.client.discovery.ReactiveDiscoveryClient;
 import org.springframework.cloud.gateway.route.RouteLocator;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import reactor.netty.http.client.HttpClient;
 
 /**
  * Route health: periodic WebSocket handshake probes of every route's backends, reported at
@@ -24,12 +25,13 @@ class HealthConfiguration {
             RouteLocator routeLocator,
             ObjectProvider<ReactiveDiscoveryClient> discoveryClient,
             WsgateProperties properties,
+            HttpClient gatewayHttpClient,
             MeterRegistry meterRegistry) {
         WsgateProperties.Health health = properties.getHealth();
         return new RouteHealthMonitor(
                 routeLocator,
                 new RouteBackends(discoveryClient.getIfAvailable()),
-                new BackendProbe(health.getTimeout()),
+                new BackendProbe(gatewayHttpClient, health.getTimeout()),
                 health.getInterval(),
                 meterRegistry);
     }

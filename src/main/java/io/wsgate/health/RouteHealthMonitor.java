@@ -100,11 +100,21 @@ class RouteHealthMonitor implements SmartLifecycle {
                 }
             }
         });
-        // Routes removed from the configuration leave the health report too.
+        // Routes removed from the configuration (a route reload, say) leave the health report and wsgate.route.up:
+        // a gauge stuck at 0 would look like a backend outage.
         Set<String> gone = this.latest.keySet().stream()
                 .filter(id -> !checks.containsKey(id))
                 .collect(Collectors.toSet());
-        gone.forEach(this.latest::remove);
+        gone.forEach(routeId -> {
+            this.latest.remove(routeId);
+            Gauge gauge = this.meterRegistry
+                    .find(WsgateMeterNames.ROUTE_UP)
+                    .tag(WsgateMeterNames.TAG_ROUTE, routeId)
+                    .gauge();
+            if (gauge != null) {
+                this.meterRegistry.remove(gauge);
+            }
+        });
     }
 
     private static double upValue(RouteCheck check) {

@@ -8,6 +8,8 @@ public enum RejectionReason {
     BACKEND_REFUSED("backend-refused"),
     /** The backend could not be connected to. */
     BACKEND_UNREACHABLE("backend-unreachable"),
+    /** The TLS handshake with a {@code wss://} backend failed (an untrusted or mismatched certificate, say). */
+    BACKEND_TLS("backend-tls"),
     /** The backend did not answer within {@code wsgate.proxy.handshake-timeout}. */
     BACKEND_TIMEOUT("backend-timeout"),
     /** A load-balanced route had no instance to send to. */

@@ -41,6 +41,8 @@ public final class WsgateMeterNames {
 
     /** Counter: keepalive pings that got no pong within the pong timeout. Tags: route, peer. */
     public static final String KEEPALIVE_UNANSWERED = "wsgate.keepalive.unanswered";
+    /** Counter: route file reloads, applied or rejected. Tags: outcome ({@code success}, {@code rejected}). */
+    public static final String ROUTES_RELOADS = "wsgate.routes.reloads";
 
     public static final String TAG_ROUTE = "route";
 

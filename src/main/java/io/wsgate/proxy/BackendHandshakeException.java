@@ -7,6 +7,7 @@ import io.wsgate.metrics.RejectionReason;
 import java.net.URI;
 import java.util.Map;
 import java.util.concurrent.TimeoutException;
+import javax.net.ssl.SSLException;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
@@ -53,11 +54,33 @@ class BackendHandshakeException extends RuntimeException {
                     "Backend " + SessionLog.safe(backend) + " did not answer the WebSocket handshake in time",
                     ex);
         }
+        SSLException tls = tlsFailure(ex);
+        if (tls != null) {
+            return new BackendHandshakeException(
+                    HandshakeRejection.of(HttpStatus.BAD_GATEWAY, "The backend's TLS handshake failed"),
+                    RejectionReason.BACKEND_TLS,
+                    "Backend " + SessionLog.safe(backend) + " failed the TLS handshake (is its certificate trusted? "
+                            + "see spring.cloud.gateway.server.webflux.httpclient.ssl.*): " + tls.getMessage(),
+                    ex);
+        }
         return new BackendHandshakeException(
                 HandshakeRejection.of(HttpStatus.BAD_GATEWAY, "The backend is unreachable"),
                 RejectionReason.BACKEND_UNREACHABLE,
                 "Backend " + SessionLog.safe(backend) + " is unreachable: " + ex.getMessage(),
                 ex);
+    }
+
+    /** The TLS error somewhere in the chain: Netty wraps it (a DecoderException, say) on its way out. */
+    private static SSLException tlsFailure(Throwable ex) {
+        for (Throwable current = ex; current != null; current = current.getCause()) {
+            if (current instanceof SSLException tls) {
+                return tls;
+            }
+            if (current.getCause() == current) {
+                break;
+            }
+        }
+        return null;
     }
 
     private static BackendHandshakeException refusedBy(HttpResponse response, URI backend, Throwable ex) {

@@ -2,6 +2,7 @@ package io.wsgate.proxy;
 
 import io.wsgate.config.WsgateProperties;
 import io.wsgate.metrics.WebSocketMetrics;
+import java.time.Duration;
 import java.util.List;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -52,8 +53,10 @@ class ProxyConfiguration {
             ObjectProvider<List<HttpHeadersFilter>> headersFilters,
             WebSocketMetrics webSocketMetrics,
             OpenSessions openSessions) {
-        BackendConnector connector =
-                new BackendConnector(webSocketClient, properties.getProxy().getHandshakeTimeout());
+        Duration handshakeTimeout = properties.getProxy().getHandshakeTimeout();
+        BackendConnector connector = new BackendConnector(webSocketClient, handshakeTimeout);
+        PerMessageDeflate deflate = PerMessageDeflate.of(
+                properties.getProxy().isCompression(), webSocketClient, requestUpgradeStrategy, handshakeTimeout);
         int frameLogMaxPayload =
                 Math.toIntExact(properties.getProxy().getFrameLogMaxPayload().toBytes());
         return new WebSocketRelayFilter(
@@ -63,6 +66,7 @@ class ProxyConfiguration {
                 headersFilters,
                 webSocketMetrics,
                 frameLogMaxPayload,
-                new RoutePolicies(properties.getSession()));
+                new RoutePolicies(properties.getSession()),
+                deflate);
     }
 }

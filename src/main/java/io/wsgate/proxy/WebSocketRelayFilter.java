@@ -78,6 +78,7 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
     private final int frameLogMaxPayload;
 
     private final RoutePolicies policies;
+    private final PerMessageDeflate deflate;
 
     private volatile List<HttpHeadersFilter> headersFilters;
 
@@ -88,7 +89,8 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
             ObjectProvider<List<HttpHeadersFilter>> headersFiltersProvider,
             WebSocketMetrics metrics,
             int frameLogMaxPayload,
-            RoutePolicies policies) {
+            RoutePolicies policies,
+            PerMessageDeflate deflate) {
         this.connector = connector;
         this.upgradeStrategy = upgradeStrategy;
         this.relay = relay;
@@ -96,6 +98,7 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
         this.metrics = metrics;
         this.frameLogMaxPayload = frameLogMaxPayload;
         this.policies = policies;
+        this.deflate = deflate;
     }
 
     @Override
@@ -159,8 +162,12 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
                 meters,
                 FrameLog.of(frameLogEnabled(route), this.frameLogMaxPayload),
                 policy);
+        // permessage-deflate per route: each leg negotiates it on its own.
+        boolean compress = this.deflate.enabled(route);
+        BackendConnector backendConnector = compress ? this.deflate.connector() : this.connector;
+        RequestUpgradeStrategy clientUpgrade = compress ? this.deflate.upgradeStrategy() : this.upgradeStrategy;
         long start = System.nanoTime();
-        return this.connector
+        return backendConnector
                 .connect(backendUri, backendHeaders, protocols)
                 .onErrorMap(ex -> BackendHandshakeException.from(ex, backendUri))
                 .doOnSuccess(backend -> {
@@ -172,7 +179,8 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
                             backend.session().getHandshakeInfo().getSubProtocol(),
                             nanos);
                 })
-                .flatMap(backend -> onClientEventLoop(exchange, () -> upgradeClient(exchange, backend, session)))
+                .flatMap(backend ->
+                        onClientEventLoop(exchange, () -> upgradeClient(exchange, clientUpgrade, backend, session)))
                 .onErrorResume(BackendHandshakeException.class, ex -> {
                     logger.warn("Route {}: {}", routeId, ex.getMessage());
                     HandshakeRejection rejection = ex.rejection();
@@ -186,7 +194,11 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
                 });
     }
 
-    private Mono<Void> upgradeClient(ServerWebExchange exchange, BackendConnection backend, ProxiedSession session) {
+    private Mono<Void> upgradeClient(
+            ServerWebExchange exchange,
+            RequestUpgradeStrategy upgradeStrategy,
+            BackendConnection backend,
+            ProxiedSession session) {
         HandshakeInfo backendHandshake = backend.session().getHandshakeInfo();
         ServerHttpResponse response = exchange.getResponse();
         response.setStatusCode(HttpStatus.SWITCHING_PROTOCOLS);
@@ -200,7 +212,7 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
         };
         // Straight to the upgrade strategy: the request was checked already, and the subprotocol is the
         // backend's choice (HandshakeWebSocketService would pick one from the client's offer itself).
-        return this.upgradeStrategy
+        return upgradeStrategy
                 .upgrade(exchange, clientHandler, protocol, () -> handshakeInfo(exchange, protocol))
                 .doFinally(signal -> {
                     // The client was never upgraded (it went away, or its handshake failed): free the backend.

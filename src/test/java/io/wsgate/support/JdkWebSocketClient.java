@@ -46,8 +46,13 @@ public final class JdkWebSocketClient implements WebSocket.Listener {
 
     /** Connects; with {@code autoRequest} false nothing is read until {@link #request(long)}. */
     public static JdkWebSocketClient connect(URI uri, boolean autoRequest, String... protocols) {
+        return connect(HTTP, uri, autoRequest, protocols);
+    }
+
+    /** Connects with {@code http} (its TLS settings, for {@code wss://}). */
+    public static JdkWebSocketClient connect(HttpClient http, URI uri, boolean autoRequest, String... protocols) {
         JdkWebSocketClient client = new JdkWebSocketClient(autoRequest);
-        WebSocket.Builder builder = HTTP.newWebSocketBuilder().connectTimeout(TIMEOUT);
+        WebSocket.Builder builder = http.newWebSocketBuilder().connectTimeout(TIMEOUT);
         if (protocols.length > 0) {
             builder.subprotocols(protocols[0], java.util.Arrays.copyOfRange(protocols, 1, protocols.length));
         }
@@ -67,8 +72,13 @@ public final class JdkWebSocketClient implements WebSocket.Listener {
 
     /** The handshake error of a refused connection, as the JDK reports it. */
     public static Throwable connectFailure(URI uri) {
+        return connectFailure(HTTP, uri);
+    }
+
+    /** The handshake error of a refused connection made with {@code http}. */
+    public static Throwable connectFailure(HttpClient http, URI uri) {
         try {
-            connect(uri);
+            connect(http, uri, true);
         } catch (RuntimeException ex) {
             return ex.getCause() != null ? ex.getCause() : ex;
         }
