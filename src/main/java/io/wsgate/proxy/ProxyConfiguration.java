@@ -5,6 +5,7 @@ import io.wsgate.metrics.WebSocketMetrics;
 import java.util.List;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.cloud.gateway.config.HttpClientProperties;
 import org.springframework.cloud.gateway.filter.headers.HttpHeadersFilter;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -30,7 +31,8 @@ class ProxyConfiguration {
             RequestUpgradeStrategy requestUpgradeStrategy,
             WsgateProperties properties,
             ObjectProvider<List<HttpHeadersFilter>> headersFilters,
-            WebSocketMetrics webSocketMetrics) {
+            WebSocketMetrics webSocketMetrics,
+            HttpClientProperties httpClientProperties) {
         BackendConnector connector =
                 new BackendConnector(webSocketClient, properties.getProxy().getHandshakeTimeout());
         int frameLogMaxPayload =
@@ -41,6 +43,13 @@ class ProxyConfiguration {
                 new WebSocketRelay(),
                 headersFilters,
                 webSocketMetrics,
-                frameLogMaxPayload);
+                frameLogMaxPayload,
+                maxMessageSize(httpClientProperties));
+    }
+
+    /** The gateway's WebSocket message limit for both legs; unset, Reactor Netty's default (64 KiB) applies. */
+    static int maxMessageSize(HttpClientProperties properties) {
+        Integer configured = properties.getWebsocket().getMaxFramePayloadLength();
+        return configured != null ? configured : 65536;
     }
 }
