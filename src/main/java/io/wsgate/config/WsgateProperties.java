@@ -18,6 +18,8 @@ public class WsgateProperties {
 
     private final Health health = new Health();
 
+    private final Handshake handshake = new Handshake();
+
     public Echo getEcho() {
         return this.echo;
     }
@@ -28,6 +30,10 @@ public class WsgateProperties {
 
     public Proxy getProxy() {
         return this.proxy;
+    }
+
+    public Handshake getHandshake() {
+        return this.handshake;
     }
 
     /** The bundled echo backend: uppercases text messages, returns binary messages unchanged. */
@@ -139,6 +145,25 @@ public class WsgateProperties {
 
         public void setTimeout(Duration timeout) {
             this.timeout = timeout;
+        }
+    }
+
+    /** The traffic port's guard before any route runs. */
+    public static class Handshake {
+
+        /**
+         * Longest time a connection may take to send a complete request head, from connect or from the end of
+         * the previous response; then 408 and the connection is closed (against slowloris).
+         */
+        @NotNull
+        private Duration headerTimeout = Duration.ofSeconds(10);
+
+        public Duration getHeaderTimeout() {
+            return this.headerTimeout;
+        }
+
+        public void setHeaderTimeout(Duration headerTimeout) {
+            this.headerTimeout = headerTimeout;
         }
     }
 }

@@ -11,7 +11,9 @@ public enum RejectionReason {
     /** The backend did not answer within {@code wsgate.proxy.handshake-timeout}. */
     BACKEND_TIMEOUT("backend-timeout"),
     /** A load-balanced route had no instance to send to. */
-    NO_INSTANCE("no-instance");
+    NO_INSTANCE("no-instance"),
+    /** No complete request head within {@code wsgate.handshake.header-timeout} (slowloris): 408. */
+    HEADER_TIMEOUT("header-timeout");
 
     private final String tag;
 
