@@ -48,8 +48,6 @@ import org.springframework.test.context.DynamicPropertySource;
         properties = {"wsgate.handshake.header-timeout=2s", "wsgate.health.enabled=false"})
 class HandshakeIntegrationTests {
 
-    private static final String KEY = "Sec-WebSocket-Key: lkUx3lTpjFwO5OI7xY3+1Q==";
-
     private static ScriptedBackend backend;
 
     @LocalServerPort
@@ -70,241 +68,138 @@ class HandshakeIntegrationTests {
     }
 
     /**
-     * One bad upgrade per row: the request's head (and body, after an empty line), the status it must get, and
-     * whether it reaches the route (then it is counted as {@code reason=bad-request}) or is refused by the HTTP
-     * server before any route is chosen.
+     * One bad upgrade per row: the request, the status it must get, and whether it reaches the route (counted
+     * there as {@code reason=bad-request}) or is refused by the HTTP server before any route is chosen.
      */
     static Stream<Arguments> badUpgrades() {
         return Stream.of(
-                bad(
-                        "version 8 (an old draft)",
-                        426,
-                        true,
-                        "GET /hs/ HTTP/1.1",
-                        "Host: localhost",
-                        "Connection: Upgrade",
-                        "Upgrade: websocket",
-                        KEY,
-                        "Sec-WebSocket-Version: 8"),
-                bad(
-                        "no Sec-WebSocket-Version",
-                        426,
-                        true,
-                        "GET /hs/ HTTP/1.1",
-                        "Host: localhost",
-                        "Connection: Upgrade",
-                        "Upgrade: websocket",
-                        KEY),
-                bad(
-                        "two versions in one header",
-                        426,
-                        true,
-                        "GET /hs/ HTTP/1.1",
-                        "Host: localhost",
-                        "Connection: Upgrade",
-                        "Upgrade: websocket",
-                        KEY,
-                        "Sec-WebSocket-Version: 13, 8"),
-                bad(
-                        "no Sec-WebSocket-Key",
-                        400,
-                        true,
-                        "GET /hs/ HTTP/1.1",
-                        "Host: localhost",
-                        "Connection: Upgrade",
-                        "Upgrade: websocket",
-                        "Sec-WebSocket-Version: 13"),
-                bad(
-                        "key not base64",
-                        400,
-                        true,
-                        "GET /hs/ HTTP/1.1",
-                        "Host: localhost",
-                        "Connection: Upgrade",
-                        "Upgrade: websocket",
-                        "Sec-WebSocket-Key: not*base64!",
-                        "Sec-WebSocket-Version: 13"),
-                bad(
-                        "key of 15 bytes",
-                        400,
-                        true,
-                        "GET /hs/ HTTP/1.1",
-                        "Host: localhost",
-                        "Connection: Upgrade",
-                        "Upgrade: websocket",
-                        "Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAA",
-                        "Sec-WebSocket-Version: 13"),
-                bad(
-                        "two keys",
-                        400,
-                        true,
-                        "GET /hs/ HTTP/1.1",
-                        "Host: localhost",
-                        "Connection: Upgrade",
-                        "Upgrade: websocket",
-                        KEY,
-                        KEY.replace("lkUx", "AAAA"),
-                        "Sec-WebSocket-Version: 13"),
+                bad("version 8 (an old draft)", 426, true, upgrade().set("Sec-WebSocket-Version: 8")),
+                bad("no Sec-WebSocket-Version", 426, true, upgrade().remove("Sec-WebSocket-Version")),
+                bad("two versions in one header", 426, true, upgrade().set("Sec-WebSocket-Version: 13, 8")),
+                bad("no Sec-WebSocket-Key", 400, true, upgrade().remove("Sec-WebSocket-Key")),
+                bad("key not base64", 400, true, upgrade().set("Sec-WebSocket-Key: not*base64!")),
+                bad("key of 15 bytes", 400, true, upgrade().set("Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAA")),
+                bad("two keys", 400, true, upgrade().add("Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==")),
                 bad(
                         "POST",
                         405,
                         true,
-                        "POST /hs/ HTTP/1.1",
-                        "Host: localhost",
-                        "Connection: Upgrade",
-                        "Upgrade: websocket",
-                        KEY,
-                        "Sec-WebSocket-Version: 13",
-                        "Content-Length: 0"),
-                bad(
-                        "no Connection: Upgrade",
-                        400,
-                        true,
-                        "GET /hs/ HTTP/1.1",
-                        "Host: localhost",
-                        "Upgrade: websocket",
-                        KEY,
-                        "Sec-WebSocket-Version: 13"),
+                        upgrade().requestLine("POST /hs/ HTTP/1.1").add("Content-Length: 0")),
+                bad("no Connection: Upgrade", 400, true, upgrade().remove("Connection")),
                 bad(
                         "Connection names X-Forwarded-For, not Upgrade",
                         400,
                         true,
-                        "GET /hs/ HTTP/1.1",
-                        "Host: localhost",
-                        "Connection: X-Forwarded-For",
-                        "X-Forwarded-For: 10.0.0.1",
-                        "Upgrade: websocket",
-                        KEY,
-                        "Sec-WebSocket-Version: 13"),
+                        upgrade().set("Connection: X-Forwarded-For").add("X-Forwarded-For: 10.0.0.1")),
                 bad(
                         "Upgrade: h2c on a WebSocket route",
                         426,
                         true,
-                        "GET /hs/ HTTP/1.1",
-                        "Host: localhost",
-                        "Connection: Upgrade, HTTP2-Settings",
-                        "Upgrade: h2c",
-                        "HTTP2-Settings: AAMAAABkAAQAAP__"),
+                        upgrade()
+                                .set("Connection: Upgrade, HTTP2-Settings")
+                                .set("Upgrade: h2c")
+                                .add("HTTP2-Settings: AAMAAABkAAQAAP__")),
                 bad(
                         "body on the upgrade (Content-Length: 5)",
                         400,
                         true,
-                        "GET /hs/ HTTP/1.1",
-                        "Host: localhost",
-                        "Connection: Upgrade",
-                        "Upgrade: websocket",
-                        KEY,
-                        "Sec-WebSocket-Version: 13",
-                        "Content-Length: 5",
-                        "",
-                        "hello"),
+                        upgrade().add("Content-Length: 5").body("hello")),
                 bad(
                         "chunked body on the upgrade",
                         400,
                         true,
-                        "GET /hs/ HTTP/1.1",
-                        "Host: localhost",
-                        "Connection: Upgrade",
-                        "Upgrade: websocket",
-                        KEY,
-                        "Sec-WebSocket-Version: 13",
-                        "Transfer-Encoding: chunked",
-                        "",
-                        "5",
-                        "hello",
-                        "0",
-                        "",
-                        ""),
+                        upgrade().add("Transfer-Encoding: chunked").body("5\r\nhello\r\n0\r\n\r\n")),
                 bad(
                         "Content-Length and Transfer-Encoding together",
                         400,
                         false,
-                        "GET /hs/ HTTP/1.1",
-                        "Host: localhost",
-                        "Connection: Upgrade",
-                        "Upgrade: websocket",
-                        KEY,
-                        "Sec-WebSocket-Version: 13",
-                        "Content-Length: 4",
-                        "Transfer-Encoding: chunked",
-                        "",
-                        "0",
-                        "",
-                        ""),
+                        upgrade()
+                                .add("Content-Length: 4")
+                                .add("Transfer-Encoding: chunked")
+                                .body("0\r\n\r\n")),
                 bad(
                         "two different Content-Lengths",
                         400,
                         false,
-                        "GET /hs/ HTTP/1.1",
-                        "Host: localhost",
-                        "Connection: Upgrade",
-                        "Upgrade: websocket",
-                        KEY,
-                        "Sec-WebSocket-Version: 13",
-                        "Content-Length: 0",
-                        "Content-Length: 5",
-                        "",
-                        "hello"),
-                bad(
-                        "space before the colon of a header",
-                        400,
-                        false,
-                        "GET /hs/ HTTP/1.1",
-                        "Host: localhost",
-                        "Connection: Upgrade",
-                        "Upgrade: websocket",
-                        "Sec-WebSocket-Key : x",
-                        "Sec-WebSocket-Version: 13"),
-                bad(
-                        "headers of 20 KiB",
-                        431,
-                        false,
-                        "GET /hs/ HTTP/1.1",
-                        "Host: localhost",
-                        "Connection: Upgrade",
-                        "Upgrade: websocket",
-                        KEY,
-                        "Sec-WebSocket-Version: 13",
-                        "X-Padding: " + "a".repeat(20 * 1024)),
+                        upgrade()
+                                .add("Content-Length: 0")
+                                .add("Content-Length: 5")
+                                .body("hello")),
+                bad("space before the colon of a header", 400, false, upgrade().add("X-Spaced : x")),
+                bad("headers of 20 KiB", 431, false, upgrade().add("X-Padding: " + "a".repeat(20 * 1024))),
                 bad(
                         "URI of 10 KiB",
                         414,
                         false,
-                        "GET /hs/" + "a".repeat(10 * 1024) + " HTTP/1.1",
-                        "Host: localhost",
-                        "Connection: Upgrade",
-                        "Upgrade: websocket",
-                        KEY,
-                        "Sec-WebSocket-Version: 13"),
-                bad(
-                        "HTTP/1.0 upgrade",
-                        400,
-                        true,
-                        "GET /hs/ HTTP/1.0",
-                        "Host: localhost",
-                        "Connection: Upgrade",
-                        "Upgrade: websocket",
-                        KEY,
-                        "Sec-WebSocket-Version: 13"),
-                bad(
-                        "not HTTP at all",
+                        upgrade().requestLine("GET /hs/" + "a".repeat(10 * 1024) + " HTTP/1.1")),
+                bad("HTTP/1.0 upgrade", 400, true, upgrade().requestLine("GET /hs/ HTTP/1.0")),
+                Arguments.of(
+                        "not HTTP at all (a TLS ClientHello)",
                         400,
                         false,
-                        "\u0016\u0003\u0001\u0002\u0000\u0001\u0000\u0001\u00fc\u0003\u0003"));
+                        "\u0016\u0003\u0001\u0002\u0000\u0001\u0000\u0001\u00fc\u0003\u0003\r\n\r\n"));
     }
 
-    private static Arguments bad(String name, int status, boolean counted, String... lines) {
-        return Arguments.of(name, status, counted, List.of(lines));
+    private static Arguments bad(String name, int status, boolean reachesRoute, UpgradeRequest request) {
+        return Arguments.of(name, status, reachesRoute, request.toString());
+    }
+
+    /** A valid upgrade for {@code /hs/} to spoil one header at a time. */
+    private static UpgradeRequest upgrade() {
+        return new UpgradeRequest(RawHttp.upgradeRequest("/hs/"));
+    }
+
+    /** A hand-written request: the request line, headers in order, and an optional body. */
+    private static final class UpgradeRequest {
+
+        private final List<String> lines;
+
+        private String body = "";
+
+        UpgradeRequest(String[] lines) {
+            this.lines = new ArrayList<>(List.of(lines));
+        }
+
+        UpgradeRequest requestLine(String line) {
+            this.lines.set(0, line);
+            return this;
+        }
+
+        /** Replaces the header of the same name. */
+        UpgradeRequest set(String header) {
+            String name = header.substring(0, header.indexOf(':'));
+            remove(name);
+            return add(header);
+        }
+
+        UpgradeRequest add(String header) {
+            this.lines.add(header);
+            return this;
+        }
+
+        UpgradeRequest remove(String name) {
+            this.lines.removeIf(line -> line.regionMatches(true, 0, name + ":", 0, name.length() + 1));
+            return this;
+        }
+
+        UpgradeRequest body(String body) {
+            this.body = body;
+            return this;
+        }
+
+        @Override
+        public String toString() {
+            return String.join("\r\n", this.lines) + "\r\n\r\n" + this.body;
+        }
     }
 
     @ParameterizedTest(name = "{0} -> {1}")
     @MethodSource("badUpgrades")
-    void badUpgradeGetsAClearStatus(String name, int status, boolean reachesRoute, List<String> lines)
-            throws IOException {
+    void badUpgradeGetsAClearStatus(String name, int status, boolean reachesRoute, String request) throws IOException {
         // Refused by the HTTP server, a request is counted with route=none: no route was chosen.
         String route = reachesRoute ? "handshake" : WebSocketMetrics.NO_ROUTE;
         double before = rejected(route, "bad-request", status);
-        RawHttp.Response response = send(String.join("\r\n", lines) + (lines.contains("") ? "" : "\r\n\r\n"));
+        RawHttp.Response response = send(request);
         assertThat(response.status()).as(name).isEqualTo(status);
         await().atMost(Duration.ofSeconds(30))
                 .untilAsserted(() -> assertThat(rejected(route, "bad-request", status))
@@ -323,7 +218,7 @@ class HandshakeIntegrationTests {
                 "Connection: Upgrade, X-Secret-Hop",
                 "X-Secret-Hop: do-not-forward",
                 "Upgrade: websocket",
-                KEY,
+                "Sec-WebSocket-Key: lkUx3lTpjFwO5OI7xY3+1Q==",
                 "Sec-WebSocket-Version: 13");
         assertThat(response.status()).isEqualTo(101);
         assertThat(backend.session(tag).handshake().get("X-Secret-Hop")).isNull();
@@ -338,7 +233,7 @@ class HandshakeIntegrationTests {
                 "Host: localhost",
                 "Connection: close, Upgrade",
                 "Upgrade: websocket",
-                KEY,
+                "Sec-WebSocket-Key: lkUx3lTpjFwO5OI7xY3+1Q==",
                 "Sec-WebSocket-Version: 13");
         assertThat(response.status()).isEqualTo(101);
     }
