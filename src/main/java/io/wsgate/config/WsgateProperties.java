@@ -152,8 +152,9 @@ public class WsgateProperties {
     public static class Handshake {
 
         /**
-         * Longest time a connection may take to send a complete request head, from connect or from the end of
-         * the previous response; then 408 and the connection is closed (against slowloris).
+         * Longest time a connection may take to send a complete request head from connect, then 408 and the
+         * connection is closed (against slowloris); also how long a keep-alive connection may stay idle between
+         * a response and the next request head.
          */
         @NotNull
         private Duration headerTimeout = Duration.ofSeconds(10);

@@ -25,8 +25,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Bounds the time a client may take to send a request head, against slowloris: a connection that has not sent a
- * complete head within the timeout (from connect, or from the end of the previous response) gets
- * {@code 408 Request Timeout} and is closed. Reactor Netty's own {@code idleTimeout} and {@code readTimeout}
+ * complete head within the timeout from connect gets {@code 408 Request Timeout} and is closed; a keep-alive
+ * connection whose next head has not arrived within the timeout after the previous response is closed. Reactor Netty's own {@code idleTimeout} and {@code readTimeout}
  * restart with every byte, so a client trickling one byte at a time would never meet them. Also counts the
  * requests Reactor Netty refuses before any route sees them (head too large, URI too long, malformed).
  * Leaves the pipeline once the connection is upgraded to WebSocket.
@@ -42,6 +42,8 @@ final class RequestHeadTimeout extends ChannelDuplexHandler {
     private final WebSocketMetrics metrics;
 
     private ScheduledFuture<?> timer;
+
+    private boolean served;
 
     RequestHeadTimeout(long timeoutMillis, WebSocketMetrics metrics) {
         this.timeoutMillis = timeoutMillis;
@@ -65,6 +67,7 @@ final class RequestHeadTimeout extends ChannelDuplexHandler {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof HttpRequest request) {
             disarm();
+            this.served = true;
             if (request.decoderResult().isFailure()) {
                 // Reactor Netty answers it; counted here because no route will see it.
                 int status = status(request.decoderResult().cause());
@@ -130,6 +133,16 @@ final class RequestHeadTimeout extends ChannelDuplexHandler {
 
     private void timedOut(ChannelHandlerContext ctx) {
         this.timer = null;
+        if (this.served) {
+            // An idle keep-alive connection: closed quietly, as clients expect (an unasked-for 408 could race a
+            // request the client is sending right now).
+            logger.debug(
+                    "client={} idle for {}ms after a response: closed",
+                    ctx.channel().remoteAddress(),
+                    this.timeoutMillis);
+            ctx.close();
+            return;
+        }
         logger.debug(
                 "client={} sent no complete request head within {}ms: 408",
                 ctx.channel().remoteAddress(),

@@ -289,6 +289,21 @@ class HandshakeIntegrationTests {
         assertThat(rejected(WebSocketMetrics.NO_ROUTE, "header-timeout", 408)).isGreaterThanOrEqualTo(count);
     }
 
+    @Test
+    void keepAliveConnectionIdleBeyondTheHeaderTimeoutIsClosedQuietly() throws IOException {
+        try (Socket socket = new Socket("127.0.0.1", this.port)) {
+            socket.setSoTimeout(30_000);
+            socket.getOutputStream()
+                    .write("GET /hs/ HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            InputStream in = socket.getInputStream();
+            RawHttp.Response response = RawHttp.readHead(in);
+            assertThat(response.status()).isEqualTo(426);
+            in.readNBytes(Integer.parseInt(response.header("Content-Length")));
+            // No second request: after the header timeout the connection ends, without an unasked-for response.
+            assertThat(in.read()).isEqualTo(-1);
+        }
+    }
+
     /** The status of the response on {@code in}, or -1 if the connection ended without one. */
     private static int statusOrEnd(InputStream in) throws IOException {
         try {
