@@ -35,6 +35,8 @@ public class WsgateProperties {
 
     private final Reload reload = new Reload();
 
+    private final Handshake handshake = new Handshake();
+
     public Echo getEcho() {
         return this.echo;
     }
@@ -69,6 +71,10 @@ public class WsgateProperties {
 
     public Reload getReload() {
         return this.reload;
+    }
+
+    public Handshake getHandshake() {
+        return this.handshake;
     }
 
     /** The bundled echo backend: uppercases text messages, returns binary messages unchanged. */
@@ -513,6 +519,26 @@ public class WsgateProperties {
 
         public void setQuietPeriod(Duration quietPeriod) {
             this.quietPeriod = quietPeriod;
+        }
+    }
+
+    /** The traffic port's guard before any route runs. */
+    public static class Handshake {
+
+        /**
+         * Longest time a connection may take to send a complete request head from connect, then 408 and the
+         * connection is closed (against slowloris); also how long a keep-alive connection may stay idle between
+         * a response and the next request head.
+         */
+        @NotNull
+        private Duration headerTimeout = Duration.ofSeconds(10);
+
+        public Duration getHeaderTimeout() {
+            return this.headerTimeout;
+        }
+
+        public void setHeaderTimeout(Duration headerTimeout) {
+            this.headerTimeout = headerTimeout;
         }
     }
 }

@@ -23,7 +23,9 @@ public enum RejectionReason {
     /** The route's wsgate metadata has a value that is not a duration or size (500, logged). */
     MISCONFIGURED("misconfigured"),
     /** The gateway is draining for shutdown (503 with Retry-After). */
-    SHUTTING_DOWN("shutting-down");
+    SHUTTING_DOWN("shutting-down"),
+    /** No complete request head within {@code wsgate.handshake.header-timeout} (slowloris): 408. */
+    HEADER_TIMEOUT("header-timeout");
 
     private final String tag;
 

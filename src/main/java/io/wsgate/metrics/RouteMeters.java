@@ -84,7 +84,6 @@ public final class RouteMeters {
 
     /** Records a finished session; {@code closeCode} is what the side that closed first sent (1006: nothing). */
     public void sessionClosed(Duration lasted, int closeCode, ClosedBy closedBy) {
-        this.active.decrementAndGet();
         this.duration.record(lasted.toNanos(), TimeUnit.NANOSECONDS);
         // At most once per session, and the tag values come from small fixed sets: a lookup is fine here.
         Counter.builder(SESSIONS_CLOSED)
@@ -92,6 +91,8 @@ public final class RouteMeters {
                 .tags(TAG_ROUTE, this.route, TAG_CLOSE_CODE, CloseCodeTag.of(closeCode), TAG_CLOSED_BY, closedBy.tag())
                 .register(this.registry)
                 .increment();
+        // Last: whoever sees the gauge back at zero also sees this session's close counted.
+        this.active.decrementAndGet();
     }
 
     public void message(Direction direction, WebSocketMessage.Type type, int payloadBytes) {

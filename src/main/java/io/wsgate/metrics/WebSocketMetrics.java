@@ -1,11 +1,15 @@
 package io.wsgate.metrics;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /** wsgate's WebSocket meters, one {@link RouteMeters} per route id, created on first use. */
 public class WebSocketMetrics {
+
+    /** The {@code route} tag of requests refused before any route was chosen. */
+    public static final String NO_ROUTE = "none";
 
     private final MeterRegistry registry;
 
@@ -26,5 +30,23 @@ public class WebSocketMetrics {
             active += meters.activeSessions();
         }
         return active;
+    }
+
+    /**
+     * Counts a request refused before any route was chosen (a request head too large, too slow or malformed):
+     * {@code wsgate.handshakes.rejected} with {@code route=none}.
+     */
+    public void handshakeRejectedBeforeRouting(RejectionReason reason, int status) {
+        Counter.builder(WsgateMeterNames.HANDSHAKES_REJECTED)
+                .description("WebSocket upgrade requests answered with an HTTP error instead of 101")
+                .tags(
+                        WsgateMeterNames.TAG_ROUTE,
+                        NO_ROUTE,
+                        WsgateMeterNames.TAG_REASON,
+                        reason.tag(),
+                        WsgateMeterNames.TAG_STATUS,
+                        Integer.toString(status))
+                .register(this.registry)
+                .increment();
     }
 }

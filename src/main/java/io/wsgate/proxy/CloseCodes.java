@@ -17,6 +17,17 @@ final class CloseCodes {
 
     private CloseCodes() {}
 
+    /**
+     * What the backend hears when the gateway failed the client for an invalid frame: the client went away, and
+     * why (the client's error code is not the backend's, so it is named in the reason only).
+     */
+    static CloseStatus clientFailed(CloseStatus sentToClient) {
+        return new CloseStatus(
+                CLIENT_LOST.getCode(),
+                ClientFrameCheck.reason(
+                        "client failed with " + sentToClient.getCode() + ": " + sentToClient.getReason()));
+    }
+
     /** Whether {@code code} may be sent in a close frame. */
     static boolean isSendable(int code) {
         return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.List;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.cloud.gateway.config.HttpClientProperties;
 import org.springframework.cloud.gateway.filter.headers.HttpHeadersFilter;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
@@ -52,7 +53,8 @@ class ProxyConfiguration {
             WsgateProperties properties,
             ObjectProvider<List<HttpHeadersFilter>> headersFilters,
             WebSocketMetrics webSocketMetrics,
-            OpenSessions openSessions) {
+            OpenSessions openSessions,
+            HttpClientProperties httpClientProperties) {
         Duration handshakeTimeout = properties.getProxy().getHandshakeTimeout();
         BackendConnector connector = new BackendConnector(webSocketClient, handshakeTimeout);
         PerMessageDeflate deflate = PerMessageDeflate.of(
@@ -67,6 +69,13 @@ class ProxyConfiguration {
                 webSocketMetrics,
                 frameLogMaxPayload,
                 new RoutePolicies(properties.getSession()),
-                deflate);
+                deflate,
+                maxMessageSize(httpClientProperties));
+    }
+
+    /** The gateway's WebSocket message limit for both legs; unset, Reactor Netty's default (64 KiB) applies. */
+    static int maxMessageSize(HttpClientProperties properties) {
+        Integer configured = properties.getWebsocket().getMaxFramePayloadLength();
+        return configured != null ? configured : 65536;
     }
 }

@@ -5,6 +5,7 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.web.reactive.socket.CloseStatus;
 
 /**
  * The session log on the {@code wsgate.session} logger, the successor of httpd's {@code LogLevel debug}: one
@@ -75,6 +76,16 @@ final class SessionLog {
                     close.toClient().getCode(),
                     close.toBackend().getCode());
         }
+    }
+
+    /** The gateway failed the client for an invalid frame (INFO: the operator sees why a session ended so). */
+    static void clientFailed(ProxiedSession session, CloseStatus status) {
+        logger.info(
+                "route={} client={} failed by the gateway with {}: {}",
+                session.routeId(),
+                address(session.clientAddress()),
+                status.getCode(),
+                status.getReason());
     }
 
     static void finished(ProxiedSession session, ProxiedSession.FirstClose close) {

@@ -7,6 +7,8 @@ import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.server.reactive.ServerHttpRequest;
+import org.springframework.http.server.reactive.ServerHttpRequestDecorator;
+import reactor.netty.http.server.HttpServerRequest;
 
 /**
  * Checks a request to a WebSocket route before any backend is contacted, so an invalid upgrade costs the
@@ -40,6 +42,15 @@ final class UpgradeRequestCheck {
                     HttpStatus.METHOD_NOT_ALLOWED, "A WebSocket upgrade must be a GET, not " + request.getMethod());
             rejection.headers().setAllow(Set.of(HttpMethod.GET));
             return rejection;
+        }
+        if (ServerHttpRequestDecorator.getNativeRequest(request) instanceof HttpServerRequest nettyRequest
+                && !nettyRequest.version().isKeepAliveDefault()) {
+            // RFC 6455 section 4.1: HTTP/1.1 at least (HTTP/1.0 is the one version that is not keep-alive by default).
+            return HandshakeRejection.of(HttpStatus.BAD_REQUEST, "A WebSocket upgrade needs HTTP/1.1");
+        }
+        if (headers.getContentLength() > 0 || headers.containsHeader(HttpHeaders.TRANSFER_ENCODING)) {
+            // The bytes after the head belong to the WebSocket: a body would be read as frames (smuggling).
+            return HandshakeRejection.of(HttpStatus.BAD_REQUEST, "A WebSocket upgrade must not have a body");
         }
         if (!hasUpgradeToken(headers.getConnection())) {
             return HandshakeRejection.of(HttpStatus.BAD_REQUEST, "The Connection header must include 'Upgrade'");

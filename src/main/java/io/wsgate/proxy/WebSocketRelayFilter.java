@@ -8,6 +8,7 @@ import static org.springframework.cloud.gateway.support.ServerWebExchangeUtils.i
 import static org.springframework.cloud.gateway.support.ServerWebExchangeUtils.setAlreadyRouted;
 
 import io.netty.channel.EventLoop;
+import io.wsgate.metrics.ClosedBy;
 import io.wsgate.metrics.RejectionReason;
 import io.wsgate.metrics.RouteMeters;
 import io.wsgate.metrics.WebSocketMetrics;
@@ -79,6 +80,7 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
 
     private final RoutePolicies policies;
     private final PerMessageDeflate deflate;
+    private final int maxMessageSize;
 
     private volatile List<HttpHeadersFilter> headersFilters;
 
@@ -90,7 +92,8 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
             WebSocketMetrics metrics,
             int frameLogMaxPayload,
             RoutePolicies policies,
-            PerMessageDeflate deflate) {
+            PerMessageDeflate deflate,
+            int maxMessageSize) {
         this.connector = connector;
         this.upgradeStrategy = upgradeStrategy;
         this.relay = relay;
@@ -99,6 +102,7 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
         this.frameLogMaxPayload = frameLogMaxPayload;
         this.policies = policies;
         this.deflate = deflate;
+        this.maxMessageSize = maxMessageSize;
     }
 
     @Override
@@ -208,6 +212,7 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
         AtomicBoolean relaying = new AtomicBoolean();
         WebSocketHandler clientHandler = client -> {
             relaying.set(true);
+            checkClientFrames(exchange, backend, session);
             return this.relay.relay(client, backend, session);
         };
         // Straight to the upgrade strategy: the request was checked already, and the subprotocol is the
@@ -220,6 +225,22 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
                         backend.close(CloseCodes.CLIENT_LOST).subscribe();
                     }
                 });
+    }
+
+    /**
+     * Fails invalid frames from the client with the close code RFC 6455 names (see {@link ClientFrameCheck}); such
+     * a close is the gateway's, and the backend leg is told the client failed.
+     */
+    private void checkClientFrames(ServerWebExchange exchange, BackendConnection backend, ProxiedSession session) {
+        Object nativeRequest = ServerHttpRequestDecorator.getNativeRequest(exchange.getRequest());
+        if (nativeRequest instanceof Connection connection) {
+            ClientFrameCheck.install(connection.channel(), this.maxMessageSize, status -> {
+                if (session.claimFirstClose(ClosedBy.GATEWAY, status)) {
+                    SessionLog.clientFailed(session, status);
+                    backend.close(CloseCodes.clientFailed(status)).subscribe();
+                }
+            });
+        }
     }
 
     /**

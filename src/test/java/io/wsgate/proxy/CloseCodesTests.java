@@ -35,4 +35,18 @@ class CloseCodesTests {
         assertThat(CloseCodes.relayed(new CloseStatus(code), CloseCodes.BACKEND_LOST))
                 .isEqualTo(CloseStatus.PROTOCOL_ERROR);
     }
+
+    @Test
+    void aClientFailedByTheGatewayIsReportedToTheBackendAsGoneWithTheErrorInTheReason() {
+        CloseStatus toBackend = CloseCodes.clientFailed(new CloseStatus(1007, "bytes are not UTF-8"));
+        assertThat(toBackend.getCode()).isEqualTo(1001);
+        assertThat(toBackend.getReason()).isEqualTo("client failed with 1007: bytes are not UTF-8");
+    }
+
+    @Test
+    void aReasonIsCutToWhatFitsACloseFrame() {
+        String reason = ClientFrameCheck.reason("é".repeat(100));
+        assertThat(reason.getBytes(java.nio.charset.StandardCharsets.UTF_8)).hasSizeLessThanOrEqualTo(123);
+        assertThat(reason).isEqualTo("é".repeat(61));
+    }
 }

@@ -64,7 +64,8 @@ public final class RawHttp {
         }
     }
 
-    private static Response readHead(InputStream in) throws IOException {
+    /** Reads a response head (status line and headers, up to the empty line) from {@code in}. */
+    public static Response readHead(InputStream in) throws IOException {
         ByteArrayOutputStream head = new ByteArrayOutputStream();
         int matched = 0;
         byte[] end = {'\r', '\n', '\r', '\n'};

@@ -1,6 +1,7 @@
 package io.wsgate.support;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.QueryStringDecoder;
@@ -15,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -31,7 +33,8 @@ import reactor.netty.http.websocket.WebsocketOutbound;
 /**
  * A Reactor Netty WebSocket backend that does on command what the echo never does, so the relay's handling
  * of it can be observed: text {@code close:CODE:REASON} closes with that status, {@code die} drops the TCP
- * connection without a close frame, pings are answered with a pong of {@code backend:} plus the payload,
+ * connection without a close frame, pings are answered with a pong of {@code backend:} plus the payload (the payload alone if that
+ * would exceed 125 bytes),
  * other messages come back unchanged. Path {@code /status/N} refuses the handshake with status N; path
  * {@code /chat} speaks subprotocol {@code v2.chat} only. Each request's headers and the close it received
  * are recorded under its query parameter {@code t}, so tests sharing the backend don't see each other's.
@@ -39,6 +42,9 @@ import reactor.netty.http.websocket.WebsocketOutbound;
 public final class ScriptedBackend implements AutoCloseable {
 
     private static final int MAX_MESSAGE = 2 * 1024 * 1024;
+
+    /** What the backend puts before a ping's payload in its pong. */
+    public static final String PONG_PREFIX = "backend:";
 
     private final Map<String, Recorded> sessions = new ConcurrentHashMap<>();
 
@@ -66,11 +72,23 @@ public final class ScriptedBackend implements AutoCloseable {
         return this.openSessions.get();
     }
 
-    /** What the backend saw of the request tagged {@code t}. */
-    public record Recorded(HttpHeaders handshake, CompletableFuture<WebSocketCloseStatus> close) {
+    /**
+     * What the backend saw of the request tagged {@code t}: the handshake headers, each whole message (and
+     * ping) in arrival order, and the close it received.
+     */
+    public record Recorded(
+            HttpHeaders handshake, List<Received> messages, CompletableFuture<WebSocketCloseStatus> close) {
 
         public WebSocketCloseStatus awaitClose() {
             return this.close.orTimeout(30, TimeUnit.SECONDS).join();
+        }
+    }
+
+    /** A message as the backend received it: {@code text}, {@code binary} or {@code ping}, and its payload. */
+    public record Received(String type, byte[] payload) {
+
+        public String text() {
+            return new String(this.payload, StandardCharsets.UTF_8);
         }
     }
 
@@ -87,7 +105,8 @@ public final class ScriptedBackend implements AutoCloseable {
     }
 
     private Publisher<Void> handle(HttpServerRequest request, HttpServerResponse response) {
-        Recorded recorded = new Recorded(request.requestHeaders().copy(), new CompletableFuture<>());
+        Recorded recorded =
+                new Recorded(request.requestHeaders().copy(), new CopyOnWriteArrayList<>(), new CompletableFuture<>());
         String tag = new QueryStringDecoder(request.uri())
                 .parameters()
                 .getOrDefault("t", List.of(""))
@@ -114,14 +133,30 @@ public final class ScriptedBackend implements AutoCloseable {
         this.openSessions.incrementAndGet();
         in.receiveCloseStatus().subscribe(recorded.close()::complete);
         in.withConnection(connection -> connection.onDispose(this.openSessions::decrementAndGet));
-        return out.sendObject(
-                in.aggregateFrames(MAX_MESSAGE).receiveFrames().concatMap(frame -> reply(in, out, frame)));
+        return out.sendObject(in.aggregateFrames(MAX_MESSAGE)
+                .receiveFrames()
+                .doOnNext(frame -> record(recorded, frame))
+                .concatMap(frame -> reply(in, out, frame)));
+    }
+
+    private static void record(Recorded recorded, WebSocketFrame frame) {
+        String type = frame instanceof TextWebSocketFrame
+                ? "text"
+                : frame instanceof BinaryWebSocketFrame
+                        ? "binary"
+                        : frame instanceof PingWebSocketFrame ? "ping" : null;
+        if (type != null) {
+            recorded.messages().add(new Received(type, ByteBufUtil.getBytes(frame.content())));
+        }
     }
 
     private static Publisher<WebSocketFrame> reply(WebsocketInbound in, WebsocketOutbound out, WebSocketFrame frame) {
         if (frame instanceof PingWebSocketFrame) {
-            ByteBuf payload = Unpooled.copiedBuffer(
-                    "backend:" + frame.content().toString(StandardCharsets.UTF_8), StandardCharsets.UTF_8);
+            // "backend:" shows the pong is the backend's; a ping too long for it gets its payload back as is.
+            ByteBuf payload = frame.content().readableBytes() + PONG_PREFIX.length() > 125
+                    ? frame.content().retain()
+                    : Unpooled.copiedBuffer(
+                            PONG_PREFIX + frame.content().toString(StandardCharsets.UTF_8), StandardCharsets.UTF_8);
             return Mono.just(new PongWebSocketFrame(payload));
         }
         if (frame instanceof TextWebSocketFrame textFrame) {

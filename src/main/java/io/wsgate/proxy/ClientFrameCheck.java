@@ -1,0 +1,169 @@
+package io.wsgate.proxy;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.Utf8FrameValidator;
+import io.netty.handler.codec.http.websocketx.WebSocket13FrameDecoder;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameDecoder;
+import io.netty.handler.codec.http.websocketx.extensions.WebSocketExtensionDecoder;
+import io.netty.util.ReferenceCountUtil;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.springframework.web.reactive.socket.CloseStatus;
+
+/**
+ * Makes the client leg fail invalid frames the way RFC 6455 says, with a close frame that names the error:
+ * reserved bits without a negotiated extension, and every other framing error of Netty's decoder, get 1002;
+ * invalid UTF-8 in a text message or a close reason 1007; a message larger than the limit 1009, also when it
+ * comes in fragments; a close frame with a code no endpoint may send 1002. Each failure is reported to the
+ * session, which closes the backend leg and counts the close as the gateway's.
+ *
+ * <p>Why this exists: Reactor Netty builds the server's WebSocket decoder with extensions always allowed
+ * (reserved bits pass as data), no UTF-8 validation, and Netty's decoder drops the connection without any
+ * close frame when a close frame itself is invalid. The decoder is replaced right after the upgrade, before
+ * the client can have sent a frame (the handler runs when the 101 is written), with one that reports every
+ * violation here instead of closing on its own.
+ */
+final class ClientFrameCheck extends ChannelInboundHandlerAdapter {
+
+    private static final String DECODER = "wsgate.wsdecoder";
+
+    private static final String UTF8 = "wsgate.utf8";
+
+    private static final String CHECK = "wsgate.framecheck";
+
+    /** Longest close reason in bytes: the frame's 125 minus the code. */
+    private static final int MAX_REASON = 123;
+
+    private final int maxMessageSize;
+
+    private final Consumer<CloseStatus> onFailure;
+
+    private long messageBytes = -1;
+
+    private boolean failed;
+
+    private ClientFrameCheck(int maxMessageSize, Consumer<CloseStatus> onFailure) {
+        this.maxMessageSize = maxMessageSize;
+        this.onFailure = onFailure;
+    }
+
+    /**
+     * Installs the check on an upgraded client connection; {@code onFailure} gets the status the client was
+     * closed with. Must run on the channel's event loop, before any frame was read (the upgrade's handler).
+     */
+    static void install(Channel channel, int maxMessageSize, Consumer<CloseStatus> onFailure) {
+        ChannelPipeline pipeline = channel.pipeline();
+        String decoderName = null;
+        String last = null;
+        boolean extensions = false;
+        for (Map.Entry<String, ChannelHandler> entry : pipeline) {
+            if (entry.getValue() instanceof WebSocketFrameDecoder) {
+                decoderName = entry.getKey();
+                last = decoderName;
+            } else if (entry.getValue() instanceof WebSocketExtensionDecoder) {
+                // A negotiated extension (permessage-deflate) owns RSV1; validate what it decoded.
+                extensions = true;
+                last = entry.getKey();
+            }
+        }
+        if (decoderName == null) {
+            return;
+        }
+        WebSocketDecoderConfig config = WebSocketDecoderConfig.newBuilder()
+                .maxFramePayloadLength(maxMessageSize)
+                .expectMaskedFrames(true)
+                .allowMaskMismatch(false)
+                .allowExtensions(extensions)
+                // Report violations to this check, which answers with a close frame even for a bad close frame.
+                .closeOnProtocolViolation(false)
+                .build();
+        pipeline.replace(decoderName, DECODER, new WebSocket13FrameDecoder(config));
+        String after = decoderName.equals(last) ? DECODER : last;
+        pipeline.addAfter(after, UTF8, new Utf8FrameValidator(false));
+        pipeline.addAfter(UTF8, CHECK, new ClientFrameCheck(maxMessageSize, onFailure));
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (this.failed) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (msg instanceof WebSocketFrame frame) {
+            CorruptedWebSocketFrameException violation = violation(frame);
+            if (violation != null) {
+                frame.release();
+                fail(ctx, violation.closeStatus(), violation.getMessage());
+                return;
+            }
+        }
+        ctx.fireChannelRead(msg);
+    }
+
+    private CorruptedWebSocketFrameException violation(WebSocketFrame frame) {
+        if (frame instanceof CloseWebSocketFrame close) {
+            int code = close.statusCode();
+            return code == -1 || CloseCodes.isSendable(code)
+                    ? null
+                    : new CorruptedWebSocketFrameException(
+                            WebSocketCloseStatus.PROTOCOL_ERROR, "invalid close code " + code);
+        }
+        if (frame instanceof TextWebSocketFrame || frame instanceof BinaryWebSocketFrame) {
+            this.messageBytes = 0;
+        } else if (!(frame instanceof ContinuationWebSocketFrame)) {
+            return null;
+        }
+        this.messageBytes += frame.content().readableBytes();
+        if (this.messageBytes > this.maxMessageSize) {
+            return new CorruptedWebSocketFrameException(
+                    WebSocketCloseStatus.MESSAGE_TOO_BIG, "message larger than " + this.maxMessageSize + " bytes");
+        }
+        return null;
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof CorruptedWebSocketFrameException corrupted) {
+            // From the decoder or the UTF-8 validator: a framing error, invalid UTF-8 or a frame over the limit.
+            fail(ctx, corrupted.closeStatus(), corrupted.getMessage());
+            return;
+        }
+        ctx.fireExceptionCaught(cause);
+    }
+
+    private void fail(ChannelHandlerContext ctx, WebSocketCloseStatus status, String message) {
+        if (this.failed) {
+            return;
+        }
+        this.failed = true;
+        String reason = reason(message != null ? message : status.reasonText());
+        // First: the close below may complete at once, and the session must know the gateway closed, not the client.
+        this.onFailure.accept(new CloseStatus(status.code(), reason));
+        if (ctx.channel().isActive()) {
+            ctx.writeAndFlush(new CloseWebSocketFrame(status.code(), reason)).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    /** {@code message} cut to what fits a close frame. */
+    static String reason(String message) {
+        String reason = message;
+        while (reason.getBytes(StandardCharsets.UTF_8).length > MAX_REASON) {
+            reason = reason.substring(0, reason.length() - 1);
+        }
+        return reason;
+    }
+}
