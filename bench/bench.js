@@ -22,11 +22,17 @@ const DEFAULTS = {
   jitWarmup: 8, // seconds of each 50-connection/handshake workload on the gateway before round 1 (JIT)
   sessions: 9000, // idle proxied sessions for the memory measurement
   memoryRounds: 1, // fresh processes for the memory measurement, per proxy
-  startRounds: 3, // fresh processes for the start-to-first-relayed-message measurement, per proxy
+  startRounds: 1, // extra fresh processes for the start-to-first-relayed-message measurement, per proxy (every
+  // start is measured: the long-lived process, these, and the memory rounds' processes)
   targets: 'direct,wsgate,nginx',
   workloads: 'echo-1c-32B,echo-1c-16KiB,echo-50c-32B,echo-50c-16KiB,handshakes-20',
   // JVM flags of the measured gateway process (see docs/benchmark.md, "Settings"); WSGATE_BENCH_JVM overrides.
   jvm: process.env.WSGATE_BENCH_JVM || '',
+  // A second gateway process with these JVM flags (and --args-b), measured as target "wsgate-b" in the same
+  // interleaved rounds: an A/B test of a setting on the same machine state.
+  jvmB: '',
+  argsB: '', // extra application arguments of wsgate-b, e.g. "--reactor.netty.ioWorkerCount=2"
+
   profile: false, // record JFR execution samples of the gateway under the 50-connection workloads
   profileSeconds: 15,
   jar: '',
@@ -40,7 +46,7 @@ function parseArgs(argv) {
     if (arg === '--help' || arg === '-h') {
       console.log(`usage: bench/run.sh [--rounds N] [--duration S] [--warmup S] [--sessions N] [--memory-rounds N]
                     [--start-rounds N] [--jit-warmup S] [--targets direct,wsgate,nginx] [--workloads LIST] [--jvm "FLAGS"]
-                    [--profile] [--profile-seconds S] [--jar PATH] [--out FILE.json]
+                    [--jvm-b "FLAGS"] [--args-b "ARGS"] [--profile] [--profile-seconds S] [--jar PATH] [--out FILE.json]
 defaults: ${JSON.stringify(DEFAULTS)}`);
       process.exit(0);
     }
@@ -178,7 +184,7 @@ function probe(url, timeoutMs = 2000) {
 }
 
 /** Milliseconds from `startedAt` until a message was relayed through `url` and back. */
-async function firstRelay(url, startedAt, child, timeoutMs = 120000) {
+async function firstRelay(url, startedAt, child, timeoutMs = 300000) {
   while (performance.now() - startedAt < timeoutMs) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${url}: process exited during start`);
     try {
@@ -223,7 +229,7 @@ class LoadClient {
 }
 
 // ---------------------------------------------------------------------------------------------- targets
-function gatewayTarget(opts, backendPort, work, logDir) {
+function gatewayTarget(opts, backendPort, work, logDir, name = 'wsgate', jvmFlags = opts.jvm, appArgs = '') {
   const routes = path.join(work, 'bench-routes.yml');
   // The bench's route: /bench/<path> → the Node backend's /<path>. Meters stay on (the product default).
   fs.writeFileSync(routes, `spring:
@@ -243,15 +249,15 @@ function gatewayTarget(opts, backendPort, work, logDir) {
 `);
   let seq = 0;
   return {
-    name: 'wsgate',
+    name,
     async start() {
       const port = await freePort();
       const management = await freePort();
-      const jvm = opts.jvm.split(/\s+/).filter(Boolean);
+      const jvm = jvmFlags.split(/\s+/).filter(Boolean);
       const args = [...jvm, '-jar', opts.jar, `--spring.config.additional-location=file:${routes}`,
-        `--server.port=${port}`, `--management.server.port=${management}`];
+        `--server.port=${port}`, `--management.server.port=${management}`, ...appArgs.split(/\s+/).filter(Boolean)];
       const startedAt = performance.now();
-      const child = launch('java', args, path.join(logDir, `wsgate-${++seq}.log`), { cwd: work });
+      const child = launch('java', args, path.join(logDir, `${name}-${++seq}.log`), { cwd: work });
       const url = `ws://127.0.0.1:${port}/bench/`;
       const firstRelayMs = await firstRelay(url, startedAt, child);
       return { url, child, pids: () => [child.pid], firstRelayMs, jvm: true, management };
@@ -414,9 +420,38 @@ function summariseJfr(file, depth = 40) {
     const thread = e.values.sampledThread ? (e.values.sampledThread.javaName || e.values.sampledThread.osName) : '?';
     bump(threads, thread.replace(/-\d+$/, '-N'));
   }
+  const areas = new Map();
+  for (const e of events) {
+    const frames = (e.values.stackTrace && e.values.stackTrace.frames) || [];
+    if (frames.length) bump(areas, area(frames));
+  }
   const top = (map, n) => [...map.entries()].sort((a, b) => b[1] - a[1]).slice(0, n)
     .map(([frame, samples]) => ({ frame, samples, pct: round((100 * samples) / events.length, 1) }));
-  return { samples: events.length, selfTop: top(self, 30), inclusiveTop: top(inclusive, 60), threads: top(threads, 10) };
+  return { samples: events.length, areas: top(areas, 20), selfTop: top(self, 30), inclusiveTop: top(inclusive, 60), threads: top(threads, 10) };
+}
+
+/** What a sample spends its time on: the innermost frame outside the JDK's own classes, by library. */
+function area(frames) {
+  const AREAS = [
+    [/^io\/wsgate\/|^io\.wsgate\./, 'wsgate'],
+    [/^io\/micrometer\//, 'Micrometer (meters, observations)'],
+    [/^ch\/qos\/logback|^org\/slf4j|^org\/apache\/logging|^org\/apache\/commons\/logging/, 'logging'],
+    [/^io\/netty\/channel\/epoll|^io\/netty\/channel\/unix/, 'Netty epoll transport (syscalls, event loop)'],
+    [/^io\/netty\/handler\/codec\/http\/websocketx/, 'Netty WebSocket codec'],
+    [/^io\/netty\/handler\/codec\/http/, 'Netty HTTP codec'],
+    [/^io\/netty\/buffer|^io\/netty\/util/, 'Netty buffers and utilities'],
+    [/^io\/netty\//, 'Netty pipeline and channels'],
+    [/^reactor\/netty\//, 'Reactor Netty'],
+    [/^reactor\/core\/|^reactor\/util\//, 'Reactor core (operators)'],
+    [/^org\/springframework\/cloud\/gateway/, 'Spring Cloud Gateway'],
+    [/^org\/springframework\/web|^org\/springframework\/http/, 'Spring WebFlux / HTTP'],
+    [/^org\/springframework\//, 'Spring (other)'],
+  ];
+  for (const f of frames) {
+    const type = f.method.type.name;
+    for (const [re, name] of AREAS) if (re.test(type)) return name;
+  }
+  return `JDK / other (${frames[0].method.type.name.split('/').slice(0, 3).join('.')})`;
 }
 
 async function profileGateway(client, gateway, opts, backend, resultsDir, stamp) {
@@ -430,6 +465,8 @@ async function profileGateway(client, gateway, opts, backend, resultsDir, stamp)
     const summary = summariseJfr(file);
     out.push({ workload: name, jfr: path.relative(REPO, file), result, ...summary });
     console.log(`\nprofile ${name}: ${summary.samples} samples (JFR ${path.relative(REPO, file)})`);
+    console.log('  by area (innermost non-JDK frame):');
+    for (const f of summary.areas.slice(0, 10)) console.log(`    ${String(f.pct).padStart(5)}%  ${f.frame}`);
     console.log('  top frames (self):');
     for (const f of summary.selfTop.slice(0, 15)) console.log(`    ${String(f.pct).padStart(5)}%  ${f.frame}`);
   }
@@ -463,6 +500,7 @@ async function main() {
     if (jars.length === 0) throw new Error('no target/wsgate-*.jar: run ./mvnw -DskipTests package (bench/run.sh does)');
     opts.jar = path.join(dir, jars[0]);
   }
+  const loadAtStart = os.loadavg().map((x) => round(x, 2));
   const stamp = new Date().toISOString().replace(/[:.]/g, '').replace('T', '-').slice(0, 15);
   const resultsDir = path.join(HERE, 'results');
   const work = path.join(resultsDir, `work-${stamp}`);
@@ -484,6 +522,7 @@ async function main() {
   const wanted = opts.targets.split(',');
   const proxies = [];
   if (wanted.includes('wsgate')) proxies.push(gatewayTarget(opts, backendPort, work, work));
+  if (opts.jvmB || opts.argsB) proxies.push(gatewayTarget(opts, backendPort, work, work, 'wsgate-b', opts.jvmB, opts.argsB));
   const notes = [];
   if (wanted.includes('nginx')) {
     const n = nginxTarget(backendPort, work, work);
@@ -500,12 +539,13 @@ async function main() {
   }
   const targetNames = [...(wanted.includes('direct') ? ['direct'] : []), ...proxies.map((p) => p.name)];
   const targetOf = (name) => (name === 'direct' ? null : running[name]);
-  const workloads = opts.workloads.split(',').map(workload);
+  const workloads = opts.workloads.split(',').filter(Boolean).map(workload);
+  const starts = proxies.map((p) => ({ round: 0, target: p.name, first_relay_ms: round(running[p.name].firstRelayMs) }));
 
   // Warm-up: the JIT compiles the gateway's relay and handshake paths before anything counts.
   console.log('warm-up');
-  for (const name of targetNames) {
-    const secs = name === 'wsgate' ? opts.jitWarmup : Math.min(2, opts.jitWarmup);
+  for (const name of workloads.length ? targetNames : []) {
+    const secs = name.startsWith('wsgate') ? opts.jitWarmup : Math.min(2, opts.jitWarmup);
     for (const w of [workload('echo-50c-32B'), workload('echo-50c-16KiB'), workload('handshakes-20')]) {
       await measure(client, w, targetOf(name), { ...opts, warmup: 0, duration: secs }, backend);
     }
@@ -518,7 +558,7 @@ async function main() {
     for (const w of workloads) {
       for (const name of order) {
         const result = await measure(client, w, targetOf(name), opts, backend);
-        runs.push({ round: r + 1, workload: w.name, target: name, ...result });
+        runs.push({ round: r + 1, workload: w.name, target: name, ...result, loadavg_1m: round(os.loadavg()[0], 2) });
         const summary = w.kind === 'echo'
           ? `${fmt(result.rate)} msg/s p50 ${fmt(result.p50_us)} p99 ${fmt(result.p99_us)} p99.9 ${fmt(result.p999_us)} µs`
           : `${fmt(result.rate)} handshakes/s`;
@@ -536,7 +576,6 @@ async function main() {
   for (const p of proxies) await stop(running[p.name].child);
 
   // Fresh processes: time from process start to the first relayed message.
-  const starts = [];
   for (let r = 0; r < opts.startRounds; r++) {
     for (const p of proxies) {
       const t = await p.start();
@@ -551,6 +590,7 @@ async function main() {
   for (let r = 0; r < opts.memoryRounds; r++) {
     for (const p of proxies) {
       const t = await p.start();
+      starts.push({ round: `memory ${r + 1}`, target: p.name, first_relay_ms: round(t.firstRelayMs) });
       await sleep(2000);
       const heap0 = t.jvm ? heapAfterGcKiB(t.child.pid) : null;
       await sleep(500);
@@ -623,6 +663,7 @@ async function main() {
   if (has('wsgate') && has('direct')) ratioCols.push(['wsgate/direct', 'wsgate', 'direct']);
   if (has('nginx') && has('direct')) ratioCols.push(['nginx/direct', 'nginx', 'direct']);
   if (has('wsgate') && has('nginx')) ratioCols.push(['wsgate/nginx', 'wsgate', 'nginx']);
+  if (has('wsgate-b') && has('wsgate')) ratioCols.push(['wsgate-b/wsgate', 'wsgate-b', 'wsgate']);
   cols.push(...ratioCols.map((c) => c[0]));
   const ratios = {};
   for (const w of workloads) {
@@ -647,7 +688,10 @@ async function main() {
   };
   if (proxies.length) {
     rows.push(proxyRow(`RSS KB/idle session at ${opts.sessions}`, Object.fromEntries(proxies.map((p) => [p.name, memMed[p.name].rss_per_session_kb])), 1));
-    if (has('wsgate')) rows.push(proxyRow('heap KB/idle session (after GC)', { wsgate: memMed.wsgate.heap_per_session_kb }, 1, false));
+    if (has('wsgate')) {
+      const heap = Object.fromEntries(proxies.filter((p) => p.name.startsWith('wsgate')).map((p) => [p.name, memMed[p.name].heap_per_session_kb]));
+      rows.push(proxyRow('heap KB/idle session (after GC)', heap, 1, false));
+    }
     rows.push(proxyRow('start to first relayed msg, ms', startMed, 0));
   }
   console.log('');
@@ -702,6 +746,7 @@ async function main() {
       memory_mib: Math.round(os.totalmem() / 1048576),
       kernel: os.release(),
       open_files: nofile,
+      loadavg_at_start: loadAtStart,
       loadavg_at_end: os.loadavg().map((x) => round(x, 2)),
     },
     versions: {
