@@ -3,7 +3,7 @@
 // Run it with bench/run.sh (which builds the jar, installs `ws` and raises the open-files limit); see
 // docs/benchmark.md for the method and the options.
 'use strict';
-const { spawn, fork, execFileSync } = require('child_process');
+const { spawn, spawnSync, fork, execFileSync } = require('child_process');
 const fs = require('fs');
 const net = require('net');
 const os = require('os');
@@ -271,8 +271,7 @@ function nginxTarget(backendPort, work, logDir) {
   let seq = 0;
   return {
     name: 'nginx',
-    version: execFileSync(nginx, ['-v'], { stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim()
-      || spawnVersion(nginx),
+    version: versionOf(nginx, ['-v']),
     async start() {
       const port = await freePort();
       const prefix = path.join(work, `nginx-${++seq}`);
@@ -323,17 +322,30 @@ http {
   };
 }
 
-function spawnVersion(binary) {
-  try {
-    return execFileSync(binary, ['-v'], { stdio: ['ignore', 'ignore', 'pipe'] }).toString().trim();
-  } catch (e) {
-    return String(e.stderr || '').trim();
-  }
+/** The first line a program prints about its version (nginx and java print it on stderr). */
+function versionOf(binary, args) {
+  const r = spawnSync(binary, args, { encoding: 'utf8' });
+  return `${r.stdout || ''}${r.stderr || ''}`.trim().split('\n')[0];
 }
 
 // ---------------------------------------------------------------------------------------------- JVM helpers
 function jcmd(pid, ...args) {
   return execFileSync('jcmd', [String(pid), ...args], { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+}
+
+/** The classes holding the most heap (live objects), with bytes and instances per session. */
+function classHistogram(pid, sessions, n = 30) {
+  const lines = jcmd(pid, 'GC.class_histogram').split('\n');
+  const rows = [];
+  for (const line of lines) {
+    const m = /^\s*\d+:\s+(\d+)\s+(\d+)\s+(\S+)/.exec(line);
+    if (m) rows.push({ class: m[3], instances: Number(m[1]), bytes: Number(m[2]) });
+  }
+  return rows.slice(0, n).map((r) => ({
+    ...r,
+    per_session_instances: sessions ? round(r.instances / sessions, 2) : null,
+    per_session_bytes: sessions ? Math.round(r.bytes / sessions) : null,
+  }));
 }
 
 /** Heap in use right after a full GC, in KiB (from GC.heap_info's first "used" figure). */
@@ -427,7 +439,18 @@ function summariseJfr(file, depth = 40) {
   }
   const top = (map, n) => [...map.entries()].sort((a, b) => b[1] - a[1]).slice(0, n)
     .map(([frame, samples]) => ({ frame, samples, pct: round((100 * samples) / events.length, 1) }));
-  return { samples: events.length, areas: top(areas, 20), selfTop: top(self, 30), inclusiveTop: top(inclusive, 60), threads: top(threads, 10) };
+  // Threads parked in native code (an event loop waiting in epoll_wait is idle, not busy).
+  const nativeJson = execFileSync('jfr', ['print', '--json', '--stack-depth', '1', '--events', 'jdk.NativeMethodSample', file],
+    { maxBuffer: 1 << 30 }).toString();
+  const nativeEvents = JSON.parse(nativeJson).recording.events;
+  const natives = new Map();
+  for (const e of nativeEvents) {
+    const frames = (e.values.stackTrace && e.values.stackTrace.frames) || [];
+    if (frames.length) bump(natives, `${frames[0].method.type.name}.${frames[0].method.name}`);
+  }
+  const nativeTop = [...natives.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8)
+    .map(([frame, samples]) => ({ frame, samples, pct: round((100 * samples) / nativeEvents.length, 1) }));
+  return { samples: events.length, nativeSamples: nativeEvents.length, nativeTop, areas: top(areas, 20), selfTop: top(self, 30), inclusiveTop: top(inclusive, 60), threads: top(threads, 10) };
 }
 
 /** What a sample spends its time on: the innermost frame outside the JDK's own classes, by library. */
@@ -465,6 +488,7 @@ async function profileGateway(client, gateway, opts, backend, resultsDir, stamp)
     const summary = summariseJfr(file);
     out.push({ workload: name, jfr: path.relative(REPO, file), result, ...summary });
     console.log(`\nprofile ${name}: ${summary.samples} samples (JFR ${path.relative(REPO, file)})`);
+    console.log(`  native samples: ${summary.nativeSamples}, top: ${summary.nativeTop.slice(0, 3).map((f) => `${f.frame} ${f.pct}%`).join(', ')}`);
     console.log('  by area (innermost non-JDK frame):');
     for (const f of summary.areas.slice(0, 10)) console.log(`    ${String(f.pct).padStart(5)}%  ${f.frame}`);
     console.log('  top frames (self):');
@@ -598,6 +622,8 @@ async function main() {
       const held = await client.call('hold', { url: t.url, count: opts.sessions, parallel: 50 });
       await sleep(2000);
       const heap1 = t.jvm ? heapAfterGcKiB(t.child.pid) : null;
+      // What the heap holds per session: the classes with the most bytes, divided by the sessions.
+      const histogram = t.jvm ? classHistogram(t.child.pid, held.open) : null;
       await sleep(500);
       const rss1 = rssKiB(t.pids());
       const released = await client.call('release', {});
@@ -614,6 +640,7 @@ async function main() {
         heap_before_kib: heap0,
         heap_after_kib: heap1,
         heap_per_session_kb: t.jvm && held.open ? round(((heap1 - heap0) * 1024) / held.open / 1000, 1) : null,
+        heap_histogram_top: histogram,
       };
       memory.push(m);
       console.log(`  memory ${r + 1} ${p.name.padEnd(6)} ${held.open} sessions (${held.failed} failed): RSS ${fmt(rss0 / 1024)} → ${fmt(rss1 / 1024)} MiB, ` +
@@ -752,7 +779,7 @@ async function main() {
     versions: {
       node: process.version,
       ws: require('ws/package.json').version,
-      java: spawnVersionJava(),
+      java: versionOf('java', ['-version']),
       nginx: proxies.find((p) => p.name === 'nginx') ? proxies.find((p) => p.name === 'nginx').version : null,
       jar: path.basename(opts.jar),
     },
@@ -773,13 +800,6 @@ async function main() {
   console.log(`\nJSON: ${path.relative(process.cwd(), out)}`);
 }
 
-function spawnVersionJava() {
-  try {
-    return execFileSync('java', ['-version'], { stdio: ['ignore', 'ignore', 'pipe'] }).toString().split('\n')[0];
-  } catch (e) {
-    return String(e.stderr || '').split('\n')[0];
-  }
-}
 
 process.on('SIGINT', () => { stopAllSync(); process.exit(130); });
 process.on('SIGTERM', () => { stopAllSync(); process.exit(143); });
