@@ -49,7 +49,8 @@ public final class RawHttp {
         }
     }
 
-    private static Response readHead(InputStream in) throws IOException {
+    /** Reads a response head from {@code in}, leaving the stream just after it (e.g. at the first frame). */
+    public static Response readHead(InputStream in) throws IOException {
         ByteArrayOutputStream head = new ByteArrayOutputStream();
         int matched = 0;
         byte[] end = {'\r', '\n', '\r', '\n'};
