@@ -13,14 +13,11 @@ import io.wsgate.support.GatewayRoutes;
 import io.wsgate.support.JavaProcess;
 import io.wsgate.support.JdkWebSocketClient;
 import io.wsgate.support.ManagementPort;
-import io.wsgate.support.RawHttp;
 import io.wsgate.support.RecordingBackend;
-import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -225,7 +222,7 @@ class BackendFaultsIntegrationTests {
 
     @Test
     void aClientThatResetsItsConnectionGetsItsBackendLegClosedWith1001() throws Exception {
-        try (Socket socket = upgradedSocket("/vanishing/?t=rst")) {
+        try (Socket socket = UpgradedSockets.open(this.port, "/vanishing/?t=rst")) {
             recording.awaitOutput("open /?t=rst", TIMEOUT);
             socket.setSoLinger(true, 0); // close() sends RST
         }
@@ -235,24 +232,13 @@ class BackendFaultsIntegrationTests {
 
     @Test
     void aClientThatClosesItsSocketWithoutACloseFrameGetsItsBackendLegClosedWith1001() throws Exception {
-        try (Socket socket = upgradedSocket("/vanishing/?t=fin")) {
+        try (Socket socket = UpgradedSockets.open(this.port, "/vanishing/?t=fin")) {
             recording.awaitOutput("open /?t=fin", TIMEOUT);
         }
         recording.awaitOutput("close /?t=fin 1001", TIMEOUT);
         recording.awaitOutput("gone /?t=fin", TIMEOUT);
         await().atMost(TIMEOUT).until(() -> active("vanishing") == 0);
         assertThat(closedBy("vanishing", "client")).isPositive();
-    }
-
-    /** A raw client socket after a 101 through the gateway. */
-    private Socket upgradedSocket(String path) throws Exception {
-        Socket socket = new Socket("127.0.0.1", this.port);
-        socket.setSoTimeout((int) TIMEOUT.toMillis());
-        OutputStream out = socket.getOutputStream();
-        out.write((String.join("\r\n", RawHttp.upgradeRequest(path)) + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-        out.flush();
-        assertThat(RawHttp.readHead(socket.getInputStream()).status()).isEqualTo(101);
-        return socket;
     }
 
     private void awaitRoute(String route, String status) {

@@ -84,15 +84,12 @@ class SoakTests {
         int port = FreePorts.next();
         int managementPort = FreePorts.next();
         try (JavaProcess backend = JavaProcess.echoBackend("soak-echo", backendPort);
-                JavaProcess gateway = JavaProcess.wsgate(
-                        "soak-gateway",
+                JavaProcess gateway = JavaProcess.gateway(
+                        "soak",
+                        "ws://127.0.0.1:" + backendPort,
+                        port,
+                        managementPort,
                         List.of("-Xmx512m", "-XX:+ExitOnOutOfMemoryError"),
-                        "--server.port=" + port,
-                        "--management.server.port=" + managementPort,
-                        "--spring.cloud.gateway.server.webflux.routes[0].id=soak",
-                        "--spring.cloud.gateway.server.webflux.routes[0].uri=ws://127.0.0.1:" + backendPort,
-                        "--spring.cloud.gateway.server.webflux.routes[0].predicates[0]=Path=/soak/**",
-                        "--spring.cloud.gateway.server.webflux.routes[0].filters[0]=StripPrefix=1",
                         "--logging.level.wsgate.session=WARN")) {
             // Started side by side: on a small machine each start takes a while.
             backend.awaitStarted();

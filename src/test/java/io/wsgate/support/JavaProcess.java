@@ -70,6 +70,29 @@ public final class JavaProcess implements AutoCloseable {
         return start(name, options, "io.wsgate.WsgateApplication", List.of(args));
     }
 
+    /**
+     * A gateway process on {@code port} (actuator on {@code managementPort}) with the one route {@code routeId}:
+     * {@code /<routeId>/**} to {@code backendUri}, prefix stripped, instead of the default routes.
+     */
+    public static JavaProcess gateway(
+            String routeId,
+            String backendUri,
+            int port,
+            int managementPort,
+            List<String> jvmOptions,
+            String... moreArgs) {
+        String route = "--spring.cloud.gateway.server.webflux.routes[0].";
+        List<String> args = new ArrayList<>(List.of(
+                "--server.port=" + port,
+                "--management.server.port=" + managementPort,
+                route + "id=" + routeId,
+                route + "uri=" + backendUri,
+                route + "predicates[0]=Path=/" + routeId + "/**",
+                route + "filters[0]=StripPrefix=1"));
+        args.addAll(List.of(moreArgs));
+        return wsgate(routeId + "-gateway", jvmOptions, args.toArray(String[]::new));
+    }
+
     /** The bundled echo backend as its own process ({@code echo} profile) on {@code port}. */
     public static JavaProcess echoBackend(String name, int port) {
         return wsgate(
