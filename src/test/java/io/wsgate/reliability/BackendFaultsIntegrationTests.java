@@ -24,7 +24,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -120,25 +119,13 @@ class BackendFaultsIntegrationTests {
             assertThat(client.nextText()).isEqualTo("before " + i);
             clients.add(client);
         }
-        AtomicBoolean streaming = new AtomicBoolean(true);
-        CompletableFuture<Void> stream = CompletableFuture.runAsync(() -> {
-            // Mid-stream: every client keeps sending while the backend dies; sends to a closed session fail.
-            while (streaming.get()) {
-                for (JdkWebSocketClient client : clients) {
-                    client.webSocket().sendText("streaming", true).exceptionally(ex -> null);
-                }
-                sleep(20);
+        // Mid-stream: every client keeps sending while the backend dies.
+        try (BackgroundTraffic ignored = BackgroundTraffic.start(clients, 20)) {
+            killed.kill();
+            for (JdkWebSocketClient client : clients) {
+                assertThat(client.awaitClose().code()).isEqualTo(1011);
             }
-        });
-        sleep(200);
-
-        killed.kill();
-
-        for (JdkWebSocketClient client : clients) {
-            assertThat(client.awaitClose().code()).isEqualTo(1011);
         }
-        streaming.set(false);
-        stream.get(30, TimeUnit.SECONDS);
         await().atMost(TIMEOUT)
                 .until(() -> closedByBackend("killed", "1006") + closedByBackend("killed", "1011") == 10);
         assertThat(active("killed")).isZero();
@@ -271,13 +258,5 @@ class BackendFaultsIntegrationTests {
         return this.registry.find(name).tags(tags).counters().stream()
                 .mapToDouble(Counter::count)
                 .sum();
-    }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
-        }
     }
 }

@@ -11,9 +11,6 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
@@ -48,23 +45,12 @@ class GatewayProcessFaultsIntegrationTests {
                 assertThat(client.nextText()).isEqualTo("hello " + i);
                 clients.add(client);
             }
-            AtomicBoolean load = new AtomicBoolean(true);
-            CompletableFuture<Void> traffic = CompletableFuture.runAsync(() -> {
-                while (load.get()) {
-                    clients.forEach(
-                            client -> client.webSocket().sendText("load", true).exceptionally(ex -> null));
-                    sleep(20);
+            try (BackgroundTraffic ignored = BackgroundTraffic.start(clients, 20)) {
+                gateway.signal("TERM");
+                for (JdkWebSocketClient client : clients) {
+                    assertThat(client.awaitClose().code()).isEqualTo(1001);
                 }
-            });
-            sleep(500);
-
-            gateway.signal("TERM");
-
-            for (JdkWebSocketClient client : clients) {
-                assertThat(client.awaitClose().code()).isEqualTo(1001);
             }
-            load.set(false);
-            traffic.get(30, TimeUnit.SECONDS);
             // No half-open backend legs: each got a close frame, then its connection ended.
             for (int i = 0; i < clients.size(); i++) {
                 backend.awaitOutput("close /?t=" + i + " 1001", TIMEOUT);
@@ -104,14 +90,6 @@ class GatewayProcessFaultsIntegrationTests {
             assertThat(quiet.nextText()).isEqualTo("still here");
             assertThat(backend.outputLines("close /?t=ok ")).isEmpty();
             quiet.close(1000, "");
-        }
-    }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
         }
     }
 }
