@@ -54,25 +54,23 @@ public final class JavaProcess implements AutoCloseable {
                     .redirectErrorStream(true)
                     .redirectOutput(output.toFile())
                     .start();
+            // Not left behind when the test JVM is ended early.
+            Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly));
             return new JavaProcess(name, process, output);
         } catch (IOException ex) {
             throw new UncheckedIOException(ex);
         }
     }
 
-    /**
-     * The wsgate application ({@code io.wsgate.WsgateApplication}) with Netty's leak detector at
-     * {@code paranoid}; {@link #awaitStarted()} waits until it is serving.
-     */
+    /** The wsgate application ({@code io.wsgate.WsgateApplication}); {@link #awaitStarted()} waits until it serves. */
     public static JavaProcess wsgate(String name, List<String> jvmOptions, String... args) {
-        List<String> options = new ArrayList<>(List.of("-Dio.netty.leakDetection.level=paranoid", "-Xss512k"));
-        options.addAll(jvmOptions);
-        return start(name, options, "io.wsgate.WsgateApplication", List.of(args));
+        return start(name, jvmOptions, "io.wsgate.WsgateApplication", List.of(args));
     }
 
     /**
      * A gateway process on {@code port} (actuator on {@code managementPort}) with the one route {@code routeId}:
-     * {@code /<routeId>/**} to {@code backendUri}, prefix stripped, instead of the default routes.
+     * {@code /<routeId>/**} to {@code backendUri}, prefix stripped, instead of the default routes; Netty's leak
+     * detector at {@code paranoid} (every buffer tracked).
      */
     public static JavaProcess gateway(
             String routeId,
@@ -90,7 +88,9 @@ public final class JavaProcess implements AutoCloseable {
                 route + "predicates[0]=Path=/" + routeId + "/**",
                 route + "filters[0]=StripPrefix=1"));
         args.addAll(List.of(moreArgs));
-        return wsgate(routeId + "-gateway", jvmOptions, args.toArray(String[]::new));
+        List<String> options = new ArrayList<>(List.of("-Dio.netty.leakDetection.level=paranoid"));
+        options.addAll(jvmOptions);
+        return wsgate(routeId + "-gateway", options, args.toArray(String[]::new));
     }
 
     /** The bundled echo backend as its own process ({@code echo} profile) on {@code port}. */
@@ -158,6 +158,17 @@ public final class JavaProcess implements AutoCloseable {
         }
         throw new IllegalStateException(
                 this.name + " did not log \"" + text + "\" within " + timeout + "; output in " + this.output);
+    }
+
+    /** CPU time the process used so far (user and system), from {@code /proc/<pid>/stat}, in clock ticks. */
+    public long cpuTicks() {
+        try {
+            String stat = Files.readString(Paths.get("/proc", Long.toString(pid()), "stat"));
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+        } catch (IOException ex) {
+            throw new UncheckedIOException(ex);
+        }
     }
 
     /** Number of open file descriptors of the process, from {@code /proc/<pid>/fd}. */
