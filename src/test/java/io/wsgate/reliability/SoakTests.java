@@ -46,8 +46,9 @@ import reactor.netty.resources.ConnectionProvider;
  * corruption; afterwards the gateway must be back where it started: no active session, open files and heap after
  * GC at the baseline, no leak reported.
  *
- * <p>Sizes are system properties; the defaults are the short run of {@code ./mvnw verify}. The long run:
- * {@code ./mvnw test -Dtest=SoakTests -Dsoak.sessions=10000 -Dsoak.concurrency=4000 -Dsoak.duration=5m} (see docs/reliability.md).
+ * <p>Sizes are system properties; the defaults are the short run of {@code ./mvnw verify}. The long run, as
+ * documented in docs/reliability.md: {@code ./mvnw test -Dtest=SoakTests -Dsoak.sessions=10000
+ * -Dsoak.concurrency=2000 -Dsoak.duration=5m}.
  */
 @Tag("soak")
 class SoakTests {
