@@ -98,7 +98,7 @@ sed -e "s#http://echo-1:8088#http://127.0.0.1:$echo1#" -e "s#http://echo-2:8088#
   deploy/compose/gateway/application.yml >"$work/gateway/config/application.yml"
 grep -q "127.0.0.1:$echo1" "$work/gateway/config/application.yml" || fail "compose routes file has no echo-1 instance"
 # The management flags are the contract the default application.yml is getting; harmless once it has them.
-WSGATE_DRAIN_WINDOW=20s run_container gateway --server.port="$gw" \
+WSGATE_SHUTDOWN_DRAINWINDOW=20s run_container gateway --server.port="$gw" \
   --management.server.port="$gwm" \
   --management.endpoints.web.exposure.include=health,info,prometheus \
   --management.endpoint.health.probes.enabled=true \

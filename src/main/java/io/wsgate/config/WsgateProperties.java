@@ -2,10 +2,15 @@ package io.wsgate.config;
 
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Positive;
+import jakarta.validation.constraints.PositiveOrZero;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.util.unit.DataSize;
 import org.springframework.validation.annotation.Validated;
+import reactor.netty.http.server.ProxyProtocolSupportType;
 
 /** The one configuration tree of wsgate: everything under {@code wsgate.*}. */
 @ConfigurationProperties("wsgate")
@@ -18,6 +23,16 @@ public class WsgateProperties {
 
     private final Health health = new Health();
 
+    private final Limits limits = new Limits();
+
+    private final Origins origins = new Origins();
+
+    private final Forwarded forwarded = new Forwarded();
+
+    private final Session session = new Session();
+
+    private final Shutdown shutdown = new Shutdown();
+
     public Echo getEcho() {
         return this.echo;
     }
@@ -28,6 +43,26 @@ public class WsgateProperties {
 
     public Proxy getProxy() {
         return this.proxy;
+    }
+
+    public Limits getLimits() {
+        return this.limits;
+    }
+
+    public Origins getOrigins() {
+        return this.origins;
+    }
+
+    public Forwarded getForwarded() {
+        return this.forwarded;
+    }
+
+    public Session getSession() {
+        return this.session;
+    }
+
+    public Shutdown getShutdown() {
+        return this.shutdown;
     }
 
     /** The bundled echo backend: uppercases text messages, returns binary messages unchanged. */
@@ -139,6 +174,263 @@ public class WsgateProperties {
 
         public void setTimeout(Duration timeout) {
             this.timeout = timeout;
+        }
+    }
+
+    /**
+     * Admission limits for WebSocket upgrades; a route's metadata ({@code max-sessions},
+     * {@code handshake-rate-per-client}) overrides the per-route defaults here.
+     */
+    public static class Limits {
+
+        /** Most sessions open at once across all routes, handshakes in progress included; 0 for no limit. */
+        @PositiveOrZero
+        private int maxSessions;
+
+        /** Most sessions open at once on one route, unless its max-sessions metadata says otherwise; 0 for no limit. */
+        @PositiveOrZero
+        private int maxSessionsPerRoute;
+
+        /**
+         * Handshakes one client address may make on one route, as "tokens/period" (e.g. "20/s", "100/1m"):
+         * a bucket of that many tokens refilled at that rate. Unless a route's handshake-rate-per-client
+         * metadata says otherwise; empty for no limit.
+         */
+        private String handshakeRatePerClient = "";
+
+        /** Retry-After sent with 503 when a session limit is reached. */
+        @NotNull
+        private Duration retryAfter = Duration.ofSeconds(5);
+
+        /**
+         * Most client addresses whose handshake rate is tracked at once; the least recently seen are forgotten
+         * first (a forgotten client starts again with a full bucket).
+         */
+        @Positive
+        private int maxTrackedClients = 100_000;
+
+        public int getMaxSessions() {
+            return this.maxSessions;
+        }
+
+        public void setMaxSessions(int maxSessions) {
+            this.maxSessions = maxSessions;
+        }
+
+        public int getMaxSessionsPerRoute() {
+            return this.maxSessionsPerRoute;
+        }
+
+        public void setMaxSessionsPerRoute(int maxSessionsPerRoute) {
+            this.maxSessionsPerRoute = maxSessionsPerRoute;
+        }
+
+        public String getHandshakeRatePerClient() {
+            return this.handshakeRatePerClient;
+        }
+
+        public void setHandshakeRatePerClient(String handshakeRatePerClient) {
+            this.handshakeRatePerClient = handshakeRatePerClient;
+        }
+
+        public Duration getRetryAfter() {
+            return this.retryAfter;
+        }
+
+        public void setRetryAfter(Duration retryAfter) {
+            this.retryAfter = retryAfter;
+        }
+
+        public int getMaxTrackedClients() {
+            return this.maxTrackedClients;
+        }
+
+        public void setMaxTrackedClients(int maxTrackedClients) {
+            this.maxTrackedClients = maxTrackedClients;
+        }
+    }
+
+    /**
+     * Which browser origins may open WebSockets (against cross-site WebSocket hijacking). Requests without an
+     * Origin header (non-browser clients) are always let through.
+     */
+    public static class Origins {
+
+        /**
+         * Origin patterns allowed on routes without allowed-origins metadata, as in CORS: "*" for any,
+         * "https://*.example.com", "http://localhost:[*]".
+         */
+        private List<String> allowed = new ArrayList<>(List.of("*"));
+
+        public List<String> getAllowed() {
+            return this.allowed;
+        }
+
+        public void setAllowed(List<String> allowed) {
+            this.allowed = allowed;
+        }
+    }
+
+    /** The real client address behind load balancers: Forwarded/X-Forwarded-For and the PROXY protocol. */
+    public static class Forwarded {
+
+        /**
+         * Addresses or CIDR blocks (e.g. "10.0.0.0/8", "192.168.1.7") of proxies whose Forwarded or
+         * X-Forwarded-For header is believed. Empty: those headers are ignored and the TCP peer is the client.
+         */
+        private List<String> trustedProxies = new ArrayList<>();
+
+        /**
+         * PROXY protocol (v1 and v2) on the traffic port, for L4 load balancers: OFF, ON (every connection must
+         * start with a PROXY header) or AUTO (with or without).
+         */
+        @NotNull
+        private ProxyProtocolSupportType proxyProtocol = ProxyProtocolSupportType.OFF;
+
+        /**
+         * Whether backends get the client address in X-Forwarded-For, X-Forwarded-Proto, X-Forwarded-Host and
+         * Forwarded (replacing any such header the request came with).
+         */
+        private boolean toBackend = true;
+
+        public List<String> getTrustedProxies() {
+            return this.trustedProxies;
+        }
+
+        public void setTrustedProxies(List<String> trustedProxies) {
+            this.trustedProxies = trustedProxies;
+        }
+
+        public ProxyProtocolSupportType getProxyProtocol() {
+            return this.proxyProtocol;
+        }
+
+        public void setProxyProtocol(ProxyProtocolSupportType proxyProtocol) {
+            this.proxyProtocol = proxyProtocol;
+        }
+
+        public boolean isToBackend() {
+            return this.toBackend;
+        }
+
+        public void setToBackend(boolean toBackend) {
+            this.toBackend = toBackend;
+        }
+    }
+
+    /**
+     * Defaults for the limits and timers of every proxied session; a route overrides each one with the metadata
+     * key of the same name. A zero duration turns a timer off.
+     */
+    public static class Session {
+
+        /** No text or binary message either way for this long closes both legs with 1001; 0: never. */
+        @NotNull
+        private Duration idleTimeout = Duration.ZERO;
+
+        /** Time between the gateway's keepalive pings to the client and to the backend; 0: no pings. */
+        @NotNull
+        private Duration pingInterval = Duration.ofSeconds(30);
+
+        /**
+         * A leg that has not answered a keepalive ping within this time is closed, with its session; 0: pings are
+         * sent without a deadline.
+         */
+        @NotNull
+        private Duration pongTimeout = Duration.ofSeconds(10);
+
+        /**
+         * Largest message relayed either way; a larger one gets its sender Close 1009 and the other leg Close
+         * 1001. Unset: only the frame limit of the WebSocket codec applies (the {@code httpclient} setting
+         * {@code websocket.max-frame-payload-length}).
+         */
+        private DataSize maxMessageSize;
+
+        /** Sessions are closed with 1001 once this old (plus jitter), so they rebalance; 0: no limit. */
+        @NotNull
+        private Duration maxSessionAge = Duration.ZERO;
+
+        /** Up to this much is added at random to each session's max age, so closes don't come in a burst. */
+        @NotNull
+        private Duration maxSessionAgeJitter = Duration.ZERO;
+
+        public Duration getIdleTimeout() {
+            return this.idleTimeout;
+        }
+
+        public void setIdleTimeout(Duration idleTimeout) {
+            this.idleTimeout = idleTimeout;
+        }
+
+        public Duration getPingInterval() {
+            return this.pingInterval;
+        }
+
+        public void setPingInterval(Duration pingInterval) {
+            this.pingInterval = pingInterval;
+        }
+
+        public Duration getPongTimeout() {
+            return this.pongTimeout;
+        }
+
+        public void setPongTimeout(Duration pongTimeout) {
+            this.pongTimeout = pongTimeout;
+        }
+
+        public DataSize getMaxMessageSize() {
+            return this.maxMessageSize;
+        }
+
+        public void setMaxMessageSize(DataSize maxMessageSize) {
+            this.maxMessageSize = maxMessageSize;
+        }
+
+        public Duration getMaxSessionAge() {
+            return this.maxSessionAge;
+        }
+
+        public void setMaxSessionAge(Duration maxSessionAge) {
+            this.maxSessionAge = maxSessionAge;
+        }
+
+        public Duration getMaxSessionAgeJitter() {
+            return this.maxSessionAgeJitter;
+        }
+
+        public void setMaxSessionAgeJitter(Duration maxSessionAgeJitter) {
+            this.maxSessionAgeJitter = maxSessionAgeJitter;
+        }
+    }
+
+    /** Graceful drain on shutdown (SIGTERM): what happens to open sessions and new handshakes. */
+    public static class Shutdown {
+
+        /**
+         * Open sessions are closed with 1001 spread evenly over this window, so clients don't reconnect in one
+         * stampede. Keep it below {@code spring.lifecycle.timeout-per-shutdown-phase} (30s).
+         */
+        @NotNull
+        private Duration drainWindow = Duration.ofSeconds(10);
+
+        /** The {@code Retry-After} of the 503 that handshakes get while the gateway drains. */
+        @NotNull
+        private Duration retryAfter = Duration.ofSeconds(5);
+
+        public Duration getDrainWindow() {
+            return this.drainWindow;
+        }
+
+        public void setDrainWindow(Duration drainWindow) {
+            this.drainWindow = drainWindow;
+        }
+
+        public Duration getRetryAfter() {
+            return this.retryAfter;
+        }
+
+        public void setRetryAfter(Duration retryAfter) {
+            this.retryAfter = retryAfter;
         }
     }
 }

@@ -11,7 +11,17 @@ public enum RejectionReason {
     /** The backend did not answer within {@code wsgate.proxy.handshake-timeout}. */
     BACKEND_TIMEOUT("backend-timeout"),
     /** A load-balanced route had no instance to send to. */
-    NO_INSTANCE("no-instance");
+    NO_INSTANCE("no-instance"),
+    /** The route's or the gateway's session limit was reached (503). */
+    TOO_MANY_SESSIONS("too-many-sessions"),
+    /** The client address made handshakes faster than the route's handshake rate allows (429). */
+    RATE_LIMITED("rate-limited"),
+    /** The request's Origin is not among the route's allowed origins (403). */
+    ORIGIN_FORBIDDEN("origin-forbidden"),
+    /** The route's wsgate metadata has a value that is not a duration or size (500, logged). */
+    MISCONFIGURED("misconfigured"),
+    /** The gateway is draining for shutdown (503 with Retry-After). */
+    SHUTTING_DOWN("shutting-down");
 
     private final String tag;
 

@@ -118,4 +118,31 @@ public final class RouteMeters {
                 .register(this.registry)
                 .increment();
     }
+
+    /** Records a session the gateway closed itself, for {@code reason}. */
+    public void gatewayClosed(GatewayCloseReason reason) {
+        Counter.builder(GATEWAY_CLOSES)
+                .description("Proxied WebSocket sessions the gateway closed itself: timeouts, limits, shutdown")
+                .tags(TAG_ROUTE, this.route, TAG_REASON, reason.tag())
+                .register(this.registry)
+                .increment();
+    }
+
+    /** Records a keepalive ping sent to {@code peer} ({@code client} or {@code backend}). */
+    public void keepalivePing(ClosedBy peer) {
+        peerCounter(KEEPALIVE_PINGS, "Keepalive pings the gateway sent", peer).increment();
+    }
+
+    /** Records a keepalive ping to {@code peer} that got no pong in time. */
+    public void keepaliveUnanswered(ClosedBy peer) {
+        peerCounter(KEEPALIVE_UNANSWERED, "Keepalive pings that got no pong within the pong timeout", peer)
+                .increment();
+    }
+
+    private Counter peerCounter(String name, String description, ClosedBy peer) {
+        return Counter.builder(name)
+                .description(description)
+                .tags(TAG_ROUTE, this.route, TAG_PEER, peer.tag())
+                .register(this.registry);
+    }
 }

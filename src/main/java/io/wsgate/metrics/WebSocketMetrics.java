@@ -18,4 +18,13 @@ public class WebSocketMetrics {
     public RouteMeters route(String routeId) {
         return this.routes.computeIfAbsent(routeId, id -> new RouteMeters(this.registry, id));
     }
+
+    /** Sessions open now across all routes. */
+    public long activeSessions() {
+        long active = 0;
+        for (RouteMeters meters : this.routes.values()) {
+            active += meters.activeSessions();
+        }
+        return active;
+    }
 }

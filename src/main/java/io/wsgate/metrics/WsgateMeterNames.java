@@ -33,6 +33,15 @@ public final class WsgateMeterNames {
     /** Gauge: 1 when the route's last health probe reached a backend, 0 when none answered. Tags: route. */
     public static final String ROUTE_UP = "wsgate.route.up";
 
+    /** Counter: sessions the gateway closed itself (timeouts, limits, shutdown). Tags: route, reason. */
+    public static final String GATEWAY_CLOSES = "wsgate.gateway.closes";
+
+    /** Counter: keepalive pings the gateway sent. Tags: route, peer (client, backend). */
+    public static final String KEEPALIVE_PINGS = "wsgate.keepalive.pings";
+
+    /** Counter: keepalive pings that got no pong within the pong timeout. Tags: route, peer. */
+    public static final String KEEPALIVE_UNANSWERED = "wsgate.keepalive.unanswered";
+
     public static final String TAG_ROUTE = "route";
 
     public static final String TAG_DIRECTION = "direction";
@@ -48,6 +57,8 @@ public final class WsgateMeterNames {
     public static final String TAG_STATUS = "status";
 
     public static final String TAG_OUTCOME = "outcome";
+
+    public static final String TAG_PEER = "peer";
 
     private WsgateMeterNames() {}
 }

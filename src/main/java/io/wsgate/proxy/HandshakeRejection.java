@@ -13,9 +13,9 @@ import reactor.core.publisher.Mono;
  * Why a WebSocket handshake was answered with an HTTP error instead of 101: the status, the headers that
  * tell the client what to do next, and a one-line reason for the body and the log.
  */
-record HandshakeRejection(HttpStatusCode status, String reason, HttpHeaders headers) {
+public record HandshakeRejection(HttpStatusCode status, String reason, HttpHeaders headers) {
 
-    static HandshakeRejection of(HttpStatusCode status, String reason) {
+    public static HandshakeRejection of(HttpStatusCode status, String reason) {
         return new HandshakeRejection(status, reason, new HttpHeaders());
     }
 
@@ -28,7 +28,7 @@ record HandshakeRejection(HttpStatusCode status, String reason, HttpHeaders head
         return new HandshakeRejection(HttpStatus.UPGRADE_REQUIRED, reason, headers);
     }
 
-    Mono<Void> writeTo(ServerHttpResponse response) {
+    public Mono<Void> writeTo(ServerHttpResponse response) {
         response.setStatusCode(this.status);
         response.getHeaders().addAll(this.headers);
         response.getHeaders().setContentType(MediaType.TEXT_PLAIN);

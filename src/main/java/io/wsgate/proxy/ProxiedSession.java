@@ -10,6 +10,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReference;
 import org.springframework.web.reactive.socket.CloseStatus;
 import org.springframework.web.reactive.socket.WebSocketMessage;
+import org.springframework.web.reactive.socket.WebSocketSession;
+import reactor.core.publisher.Mono;
 
 /**
  * One proxied session as the operator sees it: where it goes, what went through it each way, and who
@@ -30,6 +32,8 @@ final class ProxiedSession {
 
     private final FrameLog frameLog;
 
+    private final RoutePolicy policy;
+
     private final long startNanos = System.nanoTime();
 
     // Per direction: [messages, bytes]; each direction is written by one relay stream at a time.
@@ -37,13 +41,27 @@ final class ProxiedSession {
 
     private final AtomicReference<FirstClose> firstClose = new AtomicReference<>();
 
+    private volatile long lastMessageNanos = this.startNanos;
+
+    private volatile WebSocketSession client;
+
+    private volatile BackendConnection backend;
+
+    private volatile GatewayClose gatewayClose;
+
     ProxiedSession(
-            String routeId, InetSocketAddress clientAddress, URI backendUri, RouteMeters meters, FrameLog frameLog) {
+            String routeId,
+            InetSocketAddress clientAddress,
+            URI backendUri,
+            RouteMeters meters,
+            FrameLog frameLog,
+            RoutePolicy policy) {
         this.routeId = routeId;
         this.clientAddress = clientAddress;
         this.backendUri = backendUri;
         this.meters = meters;
         this.frameLog = frameLog;
+        this.policy = policy;
     }
 
     String routeId() {
@@ -58,12 +76,34 @@ final class ProxiedSession {
         return this.backendUri;
     }
 
-    void opened() {
+    RoutePolicy policy() {
+        return this.policy;
+    }
+
+    RouteMeters meters() {
+        return this.meters;
+    }
+
+    WebSocketSession client() {
+        return this.client;
+    }
+
+    BackendConnection backend() {
+        return this.backend;
+    }
+
+    /** The client is upgraded and relaying to {@code backend}: the session is open. */
+    void opened(WebSocketSession client, BackendConnection backend) {
+        this.client = client;
+        this.backend = backend;
         this.meters.sessionOpened();
     }
 
     void relayed(Direction direction, WebSocketMessage message) {
         int size = message.getPayload().readableByteCount();
+        if (message.getType() == WebSocketMessage.Type.TEXT || message.getType() == WebSocketMessage.Type.BINARY) {
+            this.lastMessageNanos = System.nanoTime();
+        }
         int base = direction.ordinal() * 2;
         this.counts.lazySet(base, this.counts.get(base) + 1);
         this.counts.lazySet(base + 1, this.counts.get(base + 1) + size);
@@ -89,6 +129,39 @@ final class ProxiedSession {
         return this.firstClose.compareAndSet(null, new FirstClose(closedBy, code, reason));
     }
 
+    /**
+     * The gateway ends the session: both legs get the statuses of {@code close}, unless a side closed first.
+     * Recorded as closed by the gateway with the code sent to the leg at fault, and logged with the reason.
+     */
+    Mono<Void> closeByGateway(GatewayClose close) {
+        if (this.client == null
+                || !this.firstClose.compareAndSet(
+                        null,
+                        new FirstClose(
+                                ClosedBy.GATEWAY, close.code(), close.toClient().getReason()))) {
+            return Mono.empty();
+        }
+        this.gatewayClose = close;
+        SessionLog.closedByGateway(this, close);
+        Mono<Void> toClient = this.client.isOpen() ? this.client.close(close.toClient()) : Mono.empty();
+        return Mono.when(toClient.onErrorComplete(), this.backend.close(close.toBackend()));
+    }
+
+    /** Whether the gateway closed the session: nothing more is relayed after its close frames. */
+    boolean closedByGateway() {
+        return this.gatewayClose != null;
+    }
+
+    /** How the gateway closed the session, or {@code null} when it did not. */
+    GatewayClose gatewayClose() {
+        return this.gatewayClose;
+    }
+
+    /** Time since the last text or binary message either way (or since the session opened). */
+    Duration quietFor() {
+        return Duration.ofNanos(System.nanoTime() - this.lastMessageNanos);
+    }
+
     FirstClose firstClose() {
         FirstClose close = this.firstClose.get();
         return close != null ? close : new FirstClose(ClosedBy.GATEWAY, CloseStatus.NO_CLOSE_FRAME.getCode(), null);
@@ -102,6 +175,10 @@ final class ProxiedSession {
     FirstClose closed() {
         FirstClose close = firstClose();
         this.meters.sessionClosed(lasted(), close.code(), close.closedBy());
+        GatewayClose byGateway = this.gatewayClose;
+        if (byGateway != null) {
+            this.meters.gatewayClosed(byGateway.reason());
+        }
         return close;
     }
 }

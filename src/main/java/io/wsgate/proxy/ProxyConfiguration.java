@@ -6,10 +6,12 @@ import java.util.List;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.cloud.gateway.filter.headers.HttpHeadersFilter;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.web.reactive.socket.client.WebSocketClient;
 import org.springframework.web.reactive.socket.server.RequestUpgradeStrategy;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * The WebSocket relay, built on the gateway's own WebSocket client and upgrade strategy so that the gateway's
@@ -25,12 +27,31 @@ class ProxyConfiguration {
     }
 
     @Bean
+    OpenSessions openSessions() {
+        return new OpenSessions();
+    }
+
+    @Bean
+    SessionDrain sessionDrain(
+            OpenSessions openSessions, ApplicationEventPublisher events, WsgateProperties properties) {
+        return new SessionDrain(openSessions, events, properties.getShutdown().getDrainWindow(), Schedulers.parallel());
+    }
+
+    @Bean
+    DrainingRejectionFilter drainingRejectionFilter(
+            SessionDrain sessionDrain, WebSocketMetrics webSocketMetrics, WsgateProperties properties) {
+        return new DrainingRejectionFilter(
+                sessionDrain, webSocketMetrics, properties.getShutdown().getRetryAfter());
+    }
+
+    @Bean
     WebSocketRelayFilter webSocketRelayFilter(
             WebSocketClient webSocketClient,
             RequestUpgradeStrategy requestUpgradeStrategy,
             WsgateProperties properties,
             ObjectProvider<List<HttpHeadersFilter>> headersFilters,
-            WebSocketMetrics webSocketMetrics) {
+            WebSocketMetrics webSocketMetrics,
+            OpenSessions openSessions) {
         BackendConnector connector =
                 new BackendConnector(webSocketClient, properties.getProxy().getHandshakeTimeout());
         int frameLogMaxPayload =
@@ -38,9 +59,10 @@ class ProxyConfiguration {
         return new WebSocketRelayFilter(
                 connector,
                 requestUpgradeStrategy,
-                new WebSocketRelay(),
+                new WebSocketRelay(openSessions, Schedulers.parallel()),
                 headersFilters,
                 webSocketMetrics,
-                frameLogMaxPayload);
+                frameLogMaxPayload,
+                new RoutePolicies(properties.getSession()));
     }
 }

@@ -64,6 +64,19 @@ final class SessionLog {
         }
     }
 
+    static void closedByGateway(ProxiedSession session, GatewayClose close) {
+        if (logger.isInfoEnabled()) {
+            logger.info(
+                    "route={} client={} closed by gateway: {} ({}), sent client {} backend {}",
+                    session.routeId(),
+                    address(session.clientAddress()),
+                    close.reason().tag(),
+                    close.detail(),
+                    close.toClient().getCode(),
+                    close.toBackend().getCode());
+        }
+    }
+
     static void finished(ProxiedSession session, ProxiedSession.FirstClose close) {
         if (logger.isInfoEnabled()) {
             logger.info(

@@ -11,6 +11,7 @@ import org.springframework.web.reactive.socket.WebSocketMessage;
 import org.springframework.web.reactive.socket.WebSocketSession;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
 import reactor.netty.channel.AbortedException;
 
 /**
@@ -23,28 +24,44 @@ class WebSocketRelay {
 
     private static final Duration SEND_GRACE = Duration.ofSeconds(5);
 
+    private final OpenSessions openSessions;
+
+    private final Scheduler timerScheduler;
+
+    WebSocketRelay(OpenSessions openSessions, Scheduler timerScheduler) {
+        this.openSessions = openSessions;
+        this.timerScheduler = timerScheduler;
+    }
+
     /** Completes when both legs are closed. */
     Mono<Void> relay(WebSocketSession client, BackendConnection backendConnection, ProxiedSession session) {
         WebSocketSession backend = backendConnection.session();
-        session.opened();
+        session.opened(client, backendConnection);
+        this.openSessions.add(session);
+        SessionTimers timers = SessionTimers.start(session, this.timerScheduler);
         SessionLog.clientUpgraded(session);
 
         // A leg whose write side dies cancels the other leg's receive(); Reactor Netty answers that cancel with
         // an empty close frame (1005). doOnCancel runs first and sends the meaningful code instead.
+        // After a gateway close the same holds: the leg whose close may not be written yet gets the gateway's code.
         Runnable clientGone = () -> {
             if (session.claimFirstClose(ClosedBy.CLIENT, null)) {
                 backendConnection.close(CloseCodes.CLIENT_LOST).subscribe();
+            } else if (session.gatewayClose() != null) {
+                backendConnection.close(session.gatewayClose().toBackend()).subscribe();
             }
         };
         Runnable backendGone = () -> {
             if (session.claimFirstClose(ClosedBy.BACKEND, null)) {
                 closeClient(client, CloseCodes.BACKEND_LOST).subscribe();
+            } else if (session.gatewayClose() != null) {
+                closeClient(client, session.gatewayClose().toClient()).subscribe();
             }
         };
-        Mono<Void> toBackend = backend.send(relayed(client.receive(), session, Direction.CLIENT_TO_BACKEND)
+        Mono<Void> toBackend = backend.send(relayed(client.receive(), session, timers, Direction.CLIENT_TO_BACKEND)
                         .doOnCancel(backendGone))
                 .onErrorResume(ex -> logged("client to backend", client, ex));
-        Mono<Void> toClient = client.send(relayed(backend.receive(), session, Direction.BACKEND_TO_CLIENT)
+        Mono<Void> toClient = client.send(relayed(backend.receive(), session, timers, Direction.BACKEND_TO_CLIENT)
                         .doOnCancel(clientGone))
                 .onErrorResume(ex -> logged("backend to client", client, ex));
 
@@ -75,18 +92,34 @@ class WebSocketRelay {
                 .then(Mono.fromRunnable(() ->
                         logger.debug("Route {}: relay writes outlived both legs' close; ended", session.routeId()))));
         return Mono.when(bothClosed, sendsOrGrace).doFinally(signal -> {
+            timers.dispose();
+            this.openSessions.remove(session);
             backendConnection.release();
             SessionLog.finished(session, session.closed());
         });
     }
 
     private static Flux<WebSocketMessage> relayed(
-            Flux<WebSocketMessage> inbound, ProxiedSession session, Direction direction) {
-        // retain(): Reactor Netty releases each inbound frame after delivery; the other leg's write releases ours.
-        return inbound.doOnNext(message -> {
-            session.relayed(direction, message);
-            message.retain();
-        });
+            Flux<WebSocketMessage> inbound, ProxiedSession session, SessionTimers timers, Direction direction) {
+        long maxMessageSize = session.policy().maxMessageSize(direction);
+        // Dropped messages need no release: Reactor Netty releases each inbound frame after delivery.
+        return inbound.filter(message -> {
+                    if (session.closedByGateway() || timers.isKeepalivePong(direction, message)) {
+                        return false;
+                    }
+                    int size = message.getPayload().readableByteCount();
+                    if (size > maxMessageSize) {
+                        session.closeByGateway(GatewayClose.messageTooBig(direction, size, maxMessageSize))
+                                .subscribe();
+                        return false;
+                    }
+                    return true;
+                })
+                // retain(): the other leg's write releases it.
+                .doOnNext(message -> {
+                    session.relayed(direction, message);
+                    message.retain();
+                });
     }
 
     private static int code(Optional<CloseStatus> status) {

@@ -77,6 +77,8 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
 
     private final int frameLogMaxPayload;
 
+    private final RoutePolicies policies;
+
     private volatile List<HttpHeadersFilter> headersFilters;
 
     public WebSocketRelayFilter(
@@ -85,13 +87,15 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
             WebSocketRelay relay,
             ObjectProvider<List<HttpHeadersFilter>> headersFiltersProvider,
             WebSocketMetrics metrics,
-            int frameLogMaxPayload) {
+            int frameLogMaxPayload,
+            RoutePolicies policies) {
         this.connector = connector;
         this.upgradeStrategy = upgradeStrategy;
         this.relay = relay;
         this.headersFiltersProvider = headersFiltersProvider;
         this.metrics = metrics;
         this.frameLogMaxPayload = frameLogMaxPayload;
+        this.policies = policies;
     }
 
     @Override
@@ -126,6 +130,16 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
             return invalid.writeTo(exchange.getResponse());
         }
 
+        RoutePolicy policy;
+        try {
+            policy = this.policies.of(route);
+        } catch (IllegalArgumentException ex) {
+            logger.error("Route {}: refused handshake, the route is misconfigured: {}", routeId, ex.getMessage());
+            meters.handshakeRejected(RejectionReason.MISCONFIGURED, HttpStatus.INTERNAL_SERVER_ERROR.value());
+            return HandshakeRejection.of(HttpStatus.INTERNAL_SERVER_ERROR, "route " + routeId + " is misconfigured")
+                    .writeTo(exchange.getResponse());
+        }
+
         URI backendUri = toWebSocketScheme(requestUrl);
         SessionLog.routeMatched(routeId, request.getRemoteAddress(), backendUri);
         HttpHeaders backendHeaders = HttpHeadersFilter.filterRequest(headersFilters(), exchange);
@@ -143,7 +157,8 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
                 request.getRemoteAddress(),
                 backendUri,
                 meters,
-                FrameLog.of(frameLogEnabled(route), this.frameLogMaxPayload));
+                FrameLog.of(frameLogEnabled(route), this.frameLogMaxPayload),
+                policy);
         long start = System.nanoTime();
         return this.connector
                 .connect(backendUri, backendHeaders, protocols)
@@ -244,7 +259,8 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
         return filters;
     }
 
-    static boolean isWebSocketRoute(URI requestUrl, HttpHeaders headers) {
+    /** Whether this filter relays the request: a ws(s):// route, or an upgrade request on an http(s):// one. */
+    public static boolean isWebSocketRoute(URI requestUrl, HttpHeaders headers) {
         String scheme = requestUrl.getScheme().toLowerCase(Locale.ROOT);
         return switch (scheme) {
             case "ws", "wss" -> true;

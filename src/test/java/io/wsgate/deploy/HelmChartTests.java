@@ -96,7 +96,7 @@ class HelmChartTests {
         Map<String, Object> container = chart.gatewayContainer();
         assertThat(at(container, "lifecycle.preStop.exec.command")).isEqualTo(List.of("sleep", "" + preStop));
         assertThat(list(container, "env"))
-                .contains(Map.of("name", "WSGATE_DRAIN_WINDOW", "value", window.toSeconds() + "s"));
+                .contains(Map.of("name", "WSGATE_SHUTDOWN_DRAINWINDOW", "value", window.toSeconds() + "s"));
         int grace =
                 (int) at(chart.get("Deployment", "demo-wsgate"), "spec.template.spec.terminationGracePeriodSeconds");
         assertThat(grace).isGreaterThan(preStop + (int) window.toSeconds());

@@ -4,8 +4,10 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -26,9 +28,9 @@ public final class RawHttp {
         }
     }
 
-    /** A valid upgrade request for {@code path}: the classic hand-made one, key and all. */
-    public static String[] upgradeRequest(String path) {
-        return new String[] {
+    /** A valid upgrade request for {@code path}: the classic hand-made one, key and all, plus {@code headers}. */
+    public static String[] upgradeRequest(String path, String... headers) {
+        String[] request = {
             "GET " + path + " HTTP/1.1",
             "Host: localhost",
             "Connection: Upgrade",
@@ -36,13 +38,26 @@ public final class RawHttp {
             "Sec-WebSocket-Key: lkUx3lTpjFwO5OI7xY3+1Q==",
             "Sec-WebSocket-Version: 13"
         };
+        String[] withHeaders = Arrays.copyOf(request, request.length + headers.length);
+        System.arraycopy(headers, 0, withHeaders, request.length, headers.length);
+        return withHeaders;
     }
 
     /** Sends {@code request} (lines joined with CRLF, ended by an empty line) and reads the response head. */
     public static Response exchange(int port, String... requestLines) throws IOException {
-        try (Socket socket = new Socket("127.0.0.1", port)) {
+        return exchange(InetAddress.getLoopbackAddress(), new byte[0], port, requestLines);
+    }
+
+    /**
+     * Like {@link #exchange(int, String...)}, from the local address {@code from} (any of 127.0.0.0/8 on Linux)
+     * and with {@code preamble} (a PROXY protocol header, say) sent before the request.
+     */
+    public static Response exchange(InetAddress from, byte[] preamble, int port, String... requestLines)
+            throws IOException {
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port, from, 0)) {
             socket.setSoTimeout(30_000);
             OutputStream out = socket.getOutputStream();
+            out.write(preamble);
             out.write((String.join("\r\n", requestLines) + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
             return readHead(socket.getInputStream());

@@ -1,0 +1,176 @@
+package io.wsgate.admission;
+
+import static org.springframework.cloud.gateway.support.ServerWebExchangeUtils.GATEWAY_REQUEST_URL_ATTR;
+import static org.springframework.cloud.gateway.support.ServerWebExchangeUtils.GATEWAY_ROUTE_ATTR;
+
+import io.wsgate.metrics.RejectionReason;
+import io.wsgate.metrics.RouteMeters;
+import io.wsgate.metrics.WebSocketMetrics;
+import io.wsgate.proxy.HandshakeRejection;
+import io.wsgate.proxy.WebSocketRelayFilter;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
+import org.springframework.cloud.gateway.filter.GatewayFilterChain;
+import org.springframework.cloud.gateway.filter.GlobalFilter;
+import org.springframework.cloud.gateway.route.Route;
+import org.springframework.core.Ordered;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.web.server.ServerWebExchange;
+import reactor.core.publisher.Mono;
+
+/**
+ * Decides whether a WebSocket upgrade on a WebSocket route may go on to the backend: the client's handshake
+ * rate (429), its Origin (403), then the route's and the gateway's session limits (503). A refused handshake
+ * costs the backend nothing, is logged with the route, the client address and why, and is counted in
+ * {@code wsgate.handshakes.rejected}.
+ */
+final class HandshakeAdmissionFilter implements GlobalFilter, Ordered {
+
+    private static final Logger logger = LoggerFactory.getLogger(HandshakeAdmissionFilter.class);
+
+    private record Settings(Map<String, Object> metadata, RouteAdmission admission) {}
+
+    private final WebSocketMetrics metrics;
+
+    private final RouteAdmission defaults;
+
+    private final SessionLimiter sessions;
+
+    private final HandshakeRateLimiter rates;
+
+    private final Duration retryAfter;
+
+    private final Map<String, Settings> settings = new ConcurrentHashMap<>();
+
+    HandshakeAdmissionFilter(
+            WebSocketMetrics metrics,
+            RouteAdmission defaults,
+            SessionLimiter sessions,
+            HandshakeRateLimiter rates,
+            Duration retryAfter) {
+        this.metrics = metrics;
+        this.defaults = defaults;
+        this.sessions = sessions;
+        this.rates = rates;
+        this.retryAfter = retryAfter;
+    }
+
+    @Override
+    public int getOrder() {
+        // Just before WebSocketRelayFilter (LOWEST_PRECEDENCE - 2), so lb:ws:// has been resolved to an instance
+        // and nothing has been sent to a backend yet.
+        return Ordered.LOWEST_PRECEDENCE - 3;
+    }
+
+    @Override
+    public Mono<Void> filter(ServerWebExchange exchange, GatewayFilterChain chain) {
+        URI requestUrl = exchange.getAttribute(GATEWAY_REQUEST_URL_ATTR);
+        HttpHeaders headers = exchange.getRequest().getHeaders();
+        Route route = exchange.getAttribute(GATEWAY_ROUTE_ATTR);
+        if (requestUrl == null
+                || route == null
+                || !"websocket".equalsIgnoreCase(headers.getUpgrade())
+                || !WebSocketRelayFilter.isWebSocketRoute(requestUrl, headers)) {
+            return chain.filter(exchange);
+        }
+        RouteAdmission admission = admission(route);
+        RouteMeters meters = this.metrics.route(route.getId());
+        InetSocketAddress client = exchange.getRequest().getRemoteAddress();
+
+        if (admission.rate() != null && client != null && client.getAddress() != null) {
+            Duration wait = this.rates.tryAcquire(route.getId(), client.getAddress(), admission.rate());
+            if (wait != null) {
+                return reject(
+                        exchange,
+                        meters,
+                        Level.INFO,
+                        HttpStatus.TOO_MANY_REQUESTS,
+                        RejectionReason.RATE_LIMITED,
+                        "more than " + admission.rate() + " handshakes from this address",
+                        wait);
+            }
+        }
+        String origin = headers.getOrigin();
+        if (!admission.allowsOrigin(origin)) {
+            return reject(
+                    exchange,
+                    meters,
+                    Level.INFO,
+                    HttpStatus.FORBIDDEN,
+                    RejectionReason.ORIGIN_FORBIDDEN,
+                    "origin " + origin + " is not allowed on this route",
+                    null);
+        }
+        if (admission.maxSessions() == 0 && !this.sessions.limitsGlobally()) {
+            return chain.filter(exchange);
+        }
+        String full = this.sessions.tryReserve(meters, admission.maxSessions());
+        if (full != null) {
+            return reject(
+                    exchange,
+                    meters,
+                    Level.WARN,
+                    HttpStatus.SERVICE_UNAVAILABLE,
+                    RejectionReason.TOO_MANY_SESSIONS,
+                    full,
+                    this.retryAfter);
+        }
+        return chain.filter(exchange).doFinally(signal -> this.sessions.release(meters));
+    }
+
+    private Mono<Void> reject(
+            ServerWebExchange exchange,
+            RouteMeters meters,
+            Level level,
+            HttpStatus status,
+            RejectionReason reason,
+            String why,
+            Duration retryAfter) {
+        InetSocketAddress client = exchange.getRequest().getRemoteAddress();
+        logger.atLevel(level)
+                .log(
+                        "Route {}: refused handshake from {} with {}: {}",
+                        meters.route(),
+                        client != null && client.getAddress() != null
+                                ? client.getAddress().getHostAddress()
+                                : "-",
+                        status.value(),
+                        why);
+        meters.handshakeRejected(reason, status.value());
+        HandshakeRejection rejection = HandshakeRejection.of(status, "Refused: " + why);
+        if (retryAfter != null) {
+            // Whole seconds, rounded up: Retry-After has no fractions, and 0 would invite an instant retry.
+            long seconds = Math.max(1, (retryAfter.toMillis() + 999) / 1000);
+            rejection.headers().set(HttpHeaders.RETRY_AFTER, Long.toString(seconds));
+        }
+        return rejection.writeTo(exchange.getResponse());
+    }
+
+    /** The route's settings, parsed once per version of its metadata (routes may be reloaded). */
+    private RouteAdmission admission(Route route) {
+        Map<String, Object> metadata = route.getMetadata();
+        Settings current = this.settings.get(route.getId());
+        if (current == null || !current.metadata().equals(metadata)) {
+            RouteAdmission admission;
+            try {
+                admission = RouteAdmission.of(metadata, this.defaults);
+            } catch (IllegalArgumentException ex) {
+                logger.error(
+                        "Route {}: invalid admission metadata, the wsgate.limits/origins defaults apply: {}",
+                        route.getId(),
+                        ex.getMessage());
+                admission = this.defaults;
+            }
+            current = new Settings(metadata, admission);
+            this.settings.put(route.getId(), current);
+        }
+        return current.admission();
+    }
+}

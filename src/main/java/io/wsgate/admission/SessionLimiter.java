@@ -1,0 +1,56 @@
+package io.wsgate.admission;
+
+import io.wsgate.metrics.RouteMeters;
+import io.wsgate.metrics.WebSocketMetrics;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Counts sessions against the per-route and global limits. Open sessions are what the route meters' active
+ * gauge says (raised when the relay starts, lowered exactly when the session ends); handshakes admitted but
+ * not yet finished are held here as reservations, so a burst of simultaneous handshakes cannot overshoot a
+ * limit while the backends are still answering.
+ *
+ * <p>A reservation is released when the handshake finishes either way. When the client was upgraded, the
+ * relay has already counted the session as active by then (Reactor Netty starts the WebSocket handler before
+ * it completes the upgrade), so the session never drops out of the count in between.
+ */
+final class SessionLimiter {
+
+    private final WebSocketMetrics metrics;
+
+    private final int maxSessions;
+
+    private final Map<String, int[]> pendingByRoute = new ConcurrentHashMap<>();
+
+    private int pending;
+
+    SessionLimiter(WebSocketMetrics metrics, int maxSessions) {
+        this.metrics = metrics;
+        this.maxSessions = maxSessions;
+    }
+
+    /** Whether there is a limit across all routes, so that every session must be counted. */
+    boolean limitsGlobally() {
+        return this.maxSessions > 0;
+    }
+
+    /** Why no session can be admitted now, or {@code null} with a reservation to release when done. */
+    synchronized String tryReserve(RouteMeters route, int routeMax) {
+        int[] routePending = this.pendingByRoute.computeIfAbsent(route.route(), id -> new int[1]);
+        if (this.maxSessions > 0 && this.metrics.activeSessions() + this.pending >= this.maxSessions) {
+            return "the gateway has " + this.maxSessions + " sessions open, its limit";
+        }
+        if (routeMax > 0 && route.activeSessions() + routePending[0] >= routeMax) {
+            return "the route has " + routeMax + " sessions open, its limit";
+        }
+        this.pending++;
+        routePending[0]++;
+        return null;
+    }
+
+    synchronized void release(RouteMeters route) {
+        this.pending--;
+        this.pendingByRoute.get(route.route())[0]--;
+    }
+}

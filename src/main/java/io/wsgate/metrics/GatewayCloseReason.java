@@ -1,0 +1,29 @@
+package io.wsgate.metrics;
+
+/** Why the gateway itself closed a proxied session; the {@code reason} tag of {@code wsgate.gateway.closes}. */
+public enum GatewayCloseReason {
+    /** No text or binary message either way for the route's idle timeout. */
+    IDLE_TIMEOUT("idle-timeout"),
+    /** The session reached the route's max session age (plus jitter). */
+    MAX_SESSION_AGE("max-session-age"),
+    /** The gateway is shutting down and drained the session. */
+    SHUTDOWN("shutdown"),
+    /** The client sent a message larger than the route allows. */
+    CLIENT_MESSAGE_TOO_BIG("client-message-too-big"),
+    /** The backend sent a message larger than the route allows. */
+    BACKEND_MESSAGE_TOO_BIG("backend-message-too-big"),
+    /** The client did not answer a keepalive ping within the pong timeout. */
+    CLIENT_PONG_TIMEOUT("client-pong-timeout"),
+    /** The backend did not answer a keepalive ping within the pong timeout. */
+    BACKEND_PONG_TIMEOUT("backend-pong-timeout");
+
+    private final String tag;
+
+    GatewayCloseReason(String tag) {
+        this.tag = tag;
+    }
+
+    public String tag() {
+        return this.tag;
+    }
+}

@@ -1,0 +1,71 @@
+package io.wsgate.proxy;
+
+import io.wsgate.metrics.Direction;
+import io.wsgate.metrics.GatewayCloseReason;
+import java.time.Duration;
+import org.springframework.web.reactive.socket.CloseStatus;
+
+/**
+ * The gateway ending a session itself: the status each leg gets, why (the meter's reason), and a detail for the
+ * session log.
+ */
+record GatewayClose(GatewayCloseReason reason, CloseStatus toClient, CloseStatus toBackend, String detail) {
+
+    private static final int GOING_AWAY = CloseStatus.GOING_AWAY.getCode();
+
+    static GatewayClose idle(Duration idleTimeout) {
+        return bothLegs(
+                GatewayCloseReason.IDLE_TIMEOUT, "idle timeout", "no message either way for " + millis(idleTimeout));
+    }
+
+    static GatewayClose maxSessionAge(Duration limit) {
+        return bothLegs(
+                GatewayCloseReason.MAX_SESSION_AGE,
+                "session age limit",
+                "session reached its age limit of " + millis(limit));
+    }
+
+    static GatewayClose shutdown() {
+        return bothLegs(GatewayCloseReason.SHUTDOWN, "going away", "gateway shutting down");
+    }
+
+    /** The sender gets 1009; the other leg a clean 1001 saying why its peer is gone. */
+    static GatewayClose messageTooBig(Direction direction, long size, long limit) {
+        String detail = direction.tag() + " message of " + size + "B over the route's limit of " + limit + "B";
+        CloseStatus tooBig = new CloseStatus(CloseStatus.TOO_BIG_TO_PROCESS.getCode(), "message too big");
+        return direction == Direction.CLIENT_TO_BACKEND
+                ? new GatewayClose(
+                        GatewayCloseReason.CLIENT_MESSAGE_TOO_BIG,
+                        tooBig,
+                        new CloseStatus(GOING_AWAY, "client sent a message too big"),
+                        detail)
+                : new GatewayClose(
+                        GatewayCloseReason.BACKEND_MESSAGE_TOO_BIG,
+                        new CloseStatus(GOING_AWAY, "backend sent a message too big"),
+                        tooBig,
+                        detail);
+    }
+
+    /** A leg that stopped answering pings; both legs get 1001 (the silent one will likely never read it). */
+    static GatewayClose pongTimeout(boolean client, Duration pongTimeout) {
+        String peer = client ? "client" : "backend";
+        return bothLegs(
+                client ? GatewayCloseReason.CLIENT_PONG_TIMEOUT : GatewayCloseReason.BACKEND_PONG_TIMEOUT,
+                peer + " not responding",
+                "no pong from the " + peer + " within " + millis(pongTimeout));
+    }
+
+    private static GatewayClose bothLegs(GatewayCloseReason reason, String closeReason, String detail) {
+        CloseStatus status = new CloseStatus(GOING_AWAY, closeReason);
+        return new GatewayClose(reason, status, status, detail);
+    }
+
+    private static String millis(Duration duration) {
+        return duration.toMillis() + "ms";
+    }
+
+    /** The code recorded for the session: the one sent to the leg at fault (1009 to a too-big sender), else 1001. */
+    int code() {
+        return Math.max(this.toClient.getCode(), this.toBackend.getCode());
+    }
+}

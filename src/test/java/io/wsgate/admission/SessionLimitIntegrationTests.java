@@ -1,0 +1,216 @@
+package io.wsgate.admission;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.search.Search;
+import io.wsgate.metrics.WsgateMeterNames;
+import io.wsgate.support.EchoBackend;
+import io.wsgate.support.FreePorts;
+import io.wsgate.support.GatewayRoutes;
+import io.wsgate.support.JdkWebSocketClient;
+import io.wsgate.support.RawHttp;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.WebSocketHandshakeException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * Session limits on a real gateway: a route's max-sessions and the gateway-wide wsgate.limits.max-sessions answer
+ * the next handshake 503 with Retry-After, and a session that ends (or a handshake that fails) frees its place.
+ */
+@ExtendWith(OutputCaptureExtension.class)
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {"wsgate.limits.max-sessions=5", "wsgate.limits.retry-after=7s"})
+class SessionLimitIntegrationTests {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(30);
+
+    private static EchoBackend echo;
+
+    @LocalServerPort
+    int port;
+
+    @Autowired
+    MeterRegistry registry;
+
+    private final List<JdkWebSocketClient> clients = new ArrayList<>();
+
+    @DynamicPropertySource
+    static void routes(DynamicPropertyRegistry registry) {
+        echo = EchoBackend.start();
+        GatewayRoutes routes = new GatewayRoutes(registry);
+        String limited = routes.add("limited", "ws://127.0.0.1:" + echo.port(), "/limited/**");
+        registry.add(limited + "metadata.max-sessions", () -> "2");
+        routes.add("unlimited", "ws://127.0.0.1:" + echo.port(), "/unlimited/**");
+        String dead = routes.add("dead", "ws://127.0.0.1:" + FreePorts.next(), "/dead/**");
+        registry.add(dead + "metadata.max-sessions", () -> "1");
+        String pooled = routes.add("pooled", "lb:ws://pool", "/pooled/**");
+        registry.add(pooled + "metadata.max-sessions", () -> "1");
+        registry.add(
+                "spring.cloud.discovery.client.simple.instances.pool[0].uri", () -> "http://127.0.0.1:" + echo.port());
+        String confused = routes.add("confused", "ws://127.0.0.1:" + echo.port(), "/confused/**");
+        registry.add(confused + "metadata.max-sessions", () -> "lots");
+    }
+
+    @AfterAll
+    static void stopBackend() {
+        echo.close();
+    }
+
+    @AfterEach
+    void closeClients() {
+        this.clients.forEach(client -> client.close(1000, ""));
+        await().atMost(TIMEOUT).until(() -> active() == 0);
+    }
+
+    @Test
+    void theRouteLimitAnswers503WithRetryAfterUntilASessionEnds(CapturedOutput output) throws IOException {
+        open("/limited/");
+        open("/limited/");
+
+        RawHttp.Response refused = RawHttp.exchange(this.port, RawHttp.upgradeRequest("/limited/"));
+        assertThat(refused.status()).isEqualTo(503);
+        assertThat(refused.header("Retry-After")).isEqualTo("7");
+        assertThat(rejected("limited")).isEqualTo(1);
+        assertThat(output.getOut())
+                .contains("Route limited: refused handshake from 127.0.0.1 with 503:"
+                        + " the route has 2 sessions open, its limit");
+        // The other routes are not affected.
+        assertThat(JdkWebSocketClient.replyTo(uri("/unlimited/"), "still here")).isEqualTo("STILL HERE");
+
+        this.clients.remove(0).close(1000, "");
+        await().atMost(TIMEOUT).until(() -> active() == 1);
+        JdkWebSocketClient again = open("/limited/");
+        again.sendText("back");
+        assertThat(again.nextText()).isEqualTo("BACK");
+    }
+
+    @Test
+    void theGatewayLimitCountsSessionsOfAllRoutes() throws IOException {
+        open("/limited/");
+        open("/limited/");
+        open("/unlimited/");
+        open("/unlimited/");
+        open("/unlimited/");
+
+        RawHttp.Response refused = RawHttp.exchange(this.port, RawHttp.upgradeRequest("/unlimited/"));
+        assertThat(refused.status()).isEqualTo(503);
+        assertThat(refused.header("Retry-After")).isEqualTo("7");
+        assertThat(rejected("unlimited")).isEqualTo(1);
+
+        this.clients.remove(4).close(1000, "");
+        await().atMost(TIMEOUT).until(() -> active() == 4);
+        assertThat(JdkWebSocketClient.replyTo(uri("/unlimited/"), "room")).isEqualTo("ROOM");
+    }
+
+    @Test
+    void simultaneousHandshakesNeverOvershootTheLimit() throws InterruptedException {
+        ExecutorService pool = Executors.newFixedThreadPool(10);
+        List<Future<JdkWebSocketClient>> attempts = new ArrayList<>();
+        try {
+            for (int i = 0; i < 10; i++) {
+                attempts.add(pool.submit(() -> JdkWebSocketClient.connect(uri("/limited/"))));
+            }
+            List<Integer> refusals = new ArrayList<>();
+            for (Future<JdkWebSocketClient> attempt : attempts) {
+                try {
+                    this.clients.add(attempt.get(30, TimeUnit.SECONDS));
+                } catch (ExecutionException | TimeoutException ex) {
+                    refusals.add(handshakeStatus(ex));
+                }
+            }
+            assertThat(this.clients).hasSize(2);
+            assertThat(refusals).hasSize(8).containsOnly(503);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void aFailedBackendHandshakeFreesItsPlace() throws IOException {
+        // max-sessions is 1: were the place kept after a failed handshake, the second attempt would get 503.
+        for (int i = 0; i < 3; i++) {
+            assertThat(RawHttp.exchange(this.port, RawHttp.upgradeRequest("/dead/"))
+                            .status())
+                    .isEqualTo(502);
+        }
+        assertThat(Search.in(this.registry)
+                        .name(WsgateMeterNames.HANDSHAKES_REJECTED)
+                        .tags("route", "dead", "reason", "too-many-sessions")
+                        .counter())
+                .isNull();
+    }
+
+    @Test
+    void aLoadBalancedRouteIsLimitedToo() throws IOException {
+        open("/pooled/");
+
+        assertThat(RawHttp.exchange(this.port, RawHttp.upgradeRequest("/pooled/"))
+                        .status())
+                .isEqualTo(503);
+        assertThat(rejected("pooled")).isEqualTo(1);
+    }
+
+    @Test
+    void unreadableMetadataIsLoggedAndTheDefaultsApply(CapturedOutput output) {
+        assertThat(JdkWebSocketClient.replyTo(uri("/confused/"), "fine")).isEqualTo("FINE");
+        assertThat(output.getOut())
+                .contains("Route confused: invalid admission metadata, the wsgate.limits/origins defaults apply:"
+                        + " max-sessions must be 0 (no limit) or more, not 'lots'");
+    }
+
+    private static int handshakeStatus(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof WebSocketHandshakeException handshake) {
+                return handshake.getResponse().statusCode();
+            }
+        }
+        throw new AssertionError("not a refused handshake", failure);
+    }
+
+    private JdkWebSocketClient open(String path) {
+        JdkWebSocketClient client = JdkWebSocketClient.connect(uri(path));
+        this.clients.add(client);
+        return client;
+    }
+
+    private long active() {
+        return Search.in(this.registry).name(WsgateMeterNames.SESSIONS_ACTIVE).gauges().stream()
+                .mapToLong(gauge -> (long) gauge.value())
+                .sum();
+    }
+
+    private double rejected(String route) {
+        return this.registry
+                .get(WsgateMeterNames.HANDSHAKES_REJECTED)
+                .tags("route", route, "reason", "too-many-sessions", "status", "503")
+                .counter()
+                .count();
+    }
+
+    private URI uri(String path) {
+        return URI.create("ws://127.0.0.1:" + this.port + path);
+    }
+}
