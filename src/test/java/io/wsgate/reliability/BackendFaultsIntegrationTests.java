@@ -14,7 +14,6 @@ import io.wsgate.support.JavaProcess;
 import io.wsgate.support.JdkWebSocketClient;
 import io.wsgate.support.ManagementPort;
 import io.wsgate.support.RecordingBackend;
-import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.Socket;
 import java.net.URI;
@@ -23,7 +22,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
@@ -54,9 +52,6 @@ import org.springframework.test.context.DynamicPropertySource;
 class BackendFaultsIntegrationTests {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
-
-    /** Stands for a TCP reset instead of a close code. */
-    private static final int RESET = -1;
 
     private static final int KILLED_PORT = FreePorts.next();
 
@@ -133,7 +128,7 @@ class BackendFaultsIntegrationTests {
                 assertThat(client.awaitClose().code()).isEqualTo(1011);
             }
             for (JdkWebSocketClient client : sending) {
-                assertThat(closeOrReset(client)).isIn(1011, RESET);
+                assertThat(BackgroundTraffic.closeOrReset(client)).isIn(1011, BackgroundTraffic.RESET);
             }
         }
         await().atMost(TIMEOUT)
@@ -236,20 +231,6 @@ class BackendFaultsIntegrationTests {
         recording.awaitOutput("gone /?t=fin", TIMEOUT);
         await().atMost(TIMEOUT).until(() -> active("vanishing") == 0);
         assertThat(closedBy("vanishing", "client")).isPositive();
-    }
-
-    /**
-     * The close code a client got, or {@link #RESET} when its connection was reset first. A known limit: Reactor
-     * Netty's server closes TCP right after sending its close frame; client data still unread at that moment turns
-     * the close into a TCP RST, which can discard the close frame at the client (see docs/reliability.md).
-     */
-    private static int closeOrReset(JdkWebSocketClient client) {
-        try {
-            return client.awaitClose().code();
-        } catch (CompletionException ex) {
-            assertThat(ex).hasRootCauseInstanceOf(IOException.class);
-            return RESET;
-        }
     }
 
     private void awaitRoute(String route, String status) {
