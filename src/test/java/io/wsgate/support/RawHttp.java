@@ -64,7 +64,7 @@ public final class RawHttp {
         }
     }
 
-    /** Reads a response head (status line and headers, up to the empty line) from {@code in}. */
+    /** Reads a response head from {@code in}, leaving the stream just after it (e.g. at the first frame). */
     public static Response readHead(InputStream in) throws IOException {
         ByteArrayOutputStream head = new ByteArrayOutputStream();
         int matched = 0;
