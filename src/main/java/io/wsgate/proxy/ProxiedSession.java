@@ -1,5 +1,6 @@
 package io.wsgate.proxy;
 
+import io.netty.channel.Channel;
 import io.wsgate.metrics.ClosedBy;
 import io.wsgate.metrics.Direction;
 import io.wsgate.metrics.RouteMeters;
@@ -62,6 +63,17 @@ final class ProxiedSession {
         this.meters = meters;
         this.frameLog = frameLog;
         this.policy = policy;
+    }
+
+    /** The client's Netty channel, for {@link ClientLegClose}; set once the client is upgraded. */
+    private volatile Channel clientChannel;
+
+    void clientChannel(Channel channel) {
+        this.clientChannel = channel;
+    }
+
+    Channel clientChannel() {
+        return this.clientChannel;
     }
 
     String routeId() {
@@ -143,7 +155,7 @@ final class ProxiedSession {
         }
         this.gatewayClose = close;
         SessionLog.closedByGateway(this, close);
-        Mono<Void> toClient = this.client.isOpen() ? this.client.close(close.toClient()) : Mono.empty();
+        Mono<Void> toClient = ClientLegClose.close(this.client, this.clientChannel, close.toClient());
         return Mono.when(toClient.onErrorComplete(), this.backend.close(close.toBackend()));
     }
 

@@ -53,9 +53,9 @@ class WebSocketRelay {
         };
         Runnable backendGone = () -> {
             if (session.claimFirstClose(ClosedBy.BACKEND, null)) {
-                closeClient(client, CloseCodes.BACKEND_LOST).subscribe();
+                closeClient(client, session, CloseCodes.BACKEND_LOST).subscribe();
             } else if (session.gatewayClose() != null) {
-                closeClient(client, session.gatewayClose().toClient()).subscribe();
+                closeClient(client, session, session.gatewayClose().toClient()).subscribe();
             }
         };
         Mono<Void> toBackend = backend.send(relayed(client.receive(), session, timers, Direction.CLIENT_TO_BACKEND)
@@ -80,7 +80,7 @@ class WebSocketRelay {
             }
             CloseStatus relayed = CloseCodes.relayed(status.orElse(null), CloseCodes.BACKEND_LOST);
             SessionLog.closeRelayed(session, "backend", code(status), relayed.getCode());
-            return closeClient(client, relayed);
+            return closeClient(client, session, relayed);
         });
 
         // Both legs closed is the end of the session. The sends normally end with them; should one not (a write
@@ -130,8 +130,8 @@ class WebSocketRelay {
         return session.closeStatus().map(Optional::of).defaultIfEmpty(Optional.empty());
     }
 
-    private static Mono<Void> closeClient(WebSocketSession client, CloseStatus status) {
-        return client.isOpen() ? client.close(status).onErrorComplete() : Mono.empty();
+    private static Mono<Void> closeClient(WebSocketSession client, ProxiedSession session, CloseStatus status) {
+        return ClientLegClose.close(client, session.clientChannel(), status).onErrorComplete();
     }
 
     private static Mono<Void> logged(String direction, WebSocketSession client, Throwable ex) {

@@ -234,6 +234,7 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
     private void checkClientFrames(ServerWebExchange exchange, BackendConnection backend, ProxiedSession session) {
         Object nativeRequest = ServerHttpRequestDecorator.getNativeRequest(exchange.getRequest());
         if (nativeRequest instanceof Connection connection) {
+            session.clientChannel(connection.channel());
             ClientFrameCheck.install(connection.channel(), this.maxMessageSize, status -> {
                 if (session.claimFirstClose(ClosedBy.GATEWAY, status)) {
                     SessionLog.clientFailed(session, status);

@@ -41,9 +41,9 @@ final class BackgroundTraffic implements AutoCloseable {
     }
 
     /**
-     * The close code a client got, or {@link #RESET} when its connection was reset first. A known limit: Reactor
-     * Netty's server closes TCP right after sending its close frame; client data still unread at that moment turns
-     * the close into a TCP RST, which can discard the close frame at the client (see docs/reliability.md).
+     * The close code a client got, or {@link #RESET} when its connection was reset first: Reactor Netty's own close
+     * closes TCP right after the close frame, and client data still unread turns that into a reset that can discard
+     * the frame at the client. wsgate half-closes instead ({@code proxy/ClientLegClose}); a RESET fails the tests.
      */
     static int closeOrReset(JdkWebSocketClient client) {
         try {
