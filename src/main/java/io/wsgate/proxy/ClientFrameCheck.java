@@ -1,7 +1,6 @@
 package io.wsgate.proxy;
 
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -153,9 +152,7 @@ final class ClientFrameCheck extends ChannelInboundHandlerAdapter {
         String reason = reason(message != null ? message : status.reasonText());
         // First: the close below may complete at once, and the session must know the gateway closed, not the client.
         this.onFailure.accept(new CloseStatus(status.code(), reason));
-        if (ctx.channel().isActive()) {
-            ctx.writeAndFlush(new CloseWebSocketFrame(status.code(), reason)).addListener(ChannelFutureListener.CLOSE);
-        }
+        ClientLegClose.halfClose(ctx.channel(), status.code(), reason, () -> {});
     }
 
     /** {@code message} cut to what fits a close frame. */

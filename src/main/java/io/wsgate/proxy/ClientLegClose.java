@@ -33,24 +33,29 @@ final class ClientLegClose {
             return client.close(status);
         }
         Sinks.Empty<Void> written = Sinks.empty();
-        channel.eventLoop().execute(() -> halfClose(channel, status, written));
+        channel.eventLoop()
+                .execute(() -> halfClose(channel, status.getCode(), status.getReason(), written::tryEmitEmpty));
         return written.asMono();
     }
 
-    private static void halfClose(Channel channel, CloseStatus status, Sinks.Empty<Void> written) {
+    /**
+     * On the channel's event loop: writes the close frame, then half-closes and closes after {@link #LINGER};
+     * {@code written} runs once the frame is out (or the channel was already gone). Also used by
+     * {@link ClientFrameCheck} for the closes it answers invalid frames with.
+     */
+    static void halfClose(Channel channel, int code, String reason, Runnable written) {
         if (!channel.isActive()) {
-            written.tryEmitEmpty();
+            written.run();
             return;
         }
-        channel.writeAndFlush(new CloseWebSocketFrame(status.getCode(), status.getReason()))
-                .addListener(future -> {
-                    if (future.isSuccess() && channel instanceof DuplexChannel duplex) {
-                        duplex.shutdownOutput();
-                        channel.eventLoop().schedule(() -> channel.close(), LINGER.toMillis(), TimeUnit.MILLISECONDS);
-                    } else {
-                        channel.close();
-                    }
-                    written.tryEmitEmpty();
-                });
+        channel.writeAndFlush(new CloseWebSocketFrame(code, reason)).addListener(future -> {
+            if (future.isSuccess() && channel instanceof DuplexChannel duplex) {
+                duplex.shutdownOutput();
+                channel.eventLoop().schedule(() -> channel.close(), LINGER.toMillis(), TimeUnit.MILLISECONDS);
+            } else {
+                channel.close();
+            }
+            written.run();
+        });
     }
 }
