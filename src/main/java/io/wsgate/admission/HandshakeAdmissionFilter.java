@@ -3,6 +3,7 @@ package io.wsgate.admission;
 import static org.springframework.cloud.gateway.support.ServerWebExchangeUtils.GATEWAY_REQUEST_URL_ATTR;
 import static org.springframework.cloud.gateway.support.ServerWebExchangeUtils.GATEWAY_ROUTE_ATTR;
 
+import io.wsgate.config.RouteMetadataCache;
 import io.wsgate.metrics.RejectionReason;
 import io.wsgate.metrics.RouteMeters;
 import io.wsgate.metrics.WebSocketMetrics;
@@ -11,8 +12,6 @@ import io.wsgate.proxy.WebSocketRelayFilter;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.event.Level;
@@ -35,8 +34,6 @@ final class HandshakeAdmissionFilter implements GlobalFilter, Ordered {
 
     private static final Logger logger = LoggerFactory.getLogger(HandshakeAdmissionFilter.class);
 
-    private record Settings(Map<String, Object> metadata, RouteAdmission admission) {}
-
     private final WebSocketMetrics metrics;
 
     private final RouteAdmission defaults;
@@ -47,7 +44,7 @@ final class HandshakeAdmissionFilter implements GlobalFilter, Ordered {
 
     private final Duration retryAfter;
 
-    private final Map<String, Settings> settings = new ConcurrentHashMap<>();
+    private final RouteMetadataCache<RouteAdmission> settings = new RouteMetadataCache<>(this::parse);
 
     HandshakeAdmissionFilter(
             WebSocketMetrics metrics,
@@ -155,22 +152,19 @@ final class HandshakeAdmissionFilter implements GlobalFilter, Ordered {
 
     /** The route's settings, parsed once per version of its metadata (routes may be reloaded). */
     private RouteAdmission admission(Route route) {
-        Map<String, Object> metadata = route.getMetadata();
-        Settings current = this.settings.get(route.getId());
-        if (current == null || !current.metadata().equals(metadata)) {
-            RouteAdmission admission;
-            try {
-                admission = RouteAdmission.of(metadata, this.defaults);
-            } catch (IllegalArgumentException ex) {
-                logger.error(
-                        "Route {}: invalid admission metadata, the wsgate.limits/origins defaults apply: {}",
-                        route.getId(),
-                        ex.getMessage());
-                admission = this.defaults;
-            }
-            current = new Settings(metadata, admission);
-            this.settings.put(route.getId(), current);
+        return this.settings.get(route);
+    }
+
+    /** Unreadable admission metadata is logged and the defaults apply (also cached, so logged once per version). */
+    private RouteAdmission parse(Route route) {
+        try {
+            return RouteAdmission.of(route.getMetadata(), this.defaults);
+        } catch (IllegalArgumentException ex) {
+            logger.error(
+                    "Route {}: invalid admission metadata, the wsgate.limits/origins defaults apply: {}",
+                    route.getId(),
+                    ex.getMessage());
+            return this.defaults;
         }
-        return current.admission();
     }
 }
