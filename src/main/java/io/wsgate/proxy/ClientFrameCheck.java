@@ -10,7 +10,6 @@ import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.Utf8FrameValidator;
 import io.netty.handler.codec.http.websocketx.WebSocket13FrameDecoder;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
@@ -92,7 +91,7 @@ final class ClientFrameCheck extends ChannelInboundHandlerAdapter {
                 .build();
         pipeline.replace(decoderName, DECODER, new WebSocket13FrameDecoder(config));
         String after = decoderName.equals(last) ? DECODER : last;
-        pipeline.addAfter(after, UTF8, new Utf8FrameValidator(false));
+        pipeline.addAfter(after, UTF8, new Utf8FrameCheck());
         pipeline.addAfter(UTF8, CHECK, new ClientFrameCheck(maxMessageSize, onFailure));
     }
 
