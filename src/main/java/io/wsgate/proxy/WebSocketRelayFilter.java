@@ -28,11 +28,15 @@ import org.springframework.cloud.gateway.filter.WebsocketRoutingFilter;
 import org.springframework.cloud.gateway.filter.headers.HttpHeadersFilter;
 import org.springframework.cloud.gateway.route.Route;
 import org.springframework.core.Ordered;
+import org.springframework.http.HttpCookie;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.server.reactive.ServerHttpRequest;
 import org.springframework.http.server.reactive.ServerHttpRequestDecorator;
 import org.springframework.http.server.reactive.ServerHttpResponse;
+import org.springframework.util.CollectionUtils;
+import org.springframework.util.LinkedMultiValueMap;
+import org.springframework.util.MultiValueMap;
 import org.springframework.util.StringUtils;
 import org.springframework.web.reactive.socket.HandshakeInfo;
 import org.springframework.web.reactive.socket.WebSocketHandler;
@@ -65,6 +69,9 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
     static final String FRAME_LOG_METADATA = "frame-log";
 
     private static final String SEC_WEBSOCKET_PROTOCOL = "Sec-WebSocket-Protocol";
+
+    private static final MultiValueMap<String, HttpCookie> EMPTY_COOKIES =
+            CollectionUtils.unmodifiableMultiValueMap(new LinkedMultiValueMap<>());
 
     private final BackendConnector connector;
 
@@ -336,15 +343,17 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
         return value != null && Boolean.parseBoolean(value.toString());
     }
 
+    /**
+     * The client session's handshake info. Without the request's headers and cookies: the relay never reads them
+     * (the backend got them in its own handshake), and a copy would be held for the whole session (docs/benchmark.md,
+     * "Memory per idle session").
+     */
     private static HandshakeInfo handshakeInfo(ServerWebExchange exchange, String protocol) {
         ServerHttpRequest request = exchange.getRequest();
-        HttpHeaders headers = new HttpHeaders();
-        // A copy: the server may recycle the request's headers once the handshake is done.
-        headers.addAll(request.getHeaders());
         return new HandshakeInfo(
                 request.getURI(),
-                headers,
-                request.getCookies(),
+                HttpHeaders.EMPTY,
+                EMPTY_COOKIES,
                 exchange.getPrincipal(),
                 protocol,
                 request.getRemoteAddress(),
