@@ -122,6 +122,11 @@ final class HandshakeAdmissionFilter implements GlobalFilter, Ordered {
         return chain.filter(exchange).doFinally(signal -> this.sessions.release(meters));
     }
 
+    /** Handshakes admitted against a session limit and not finished yet (their reservations). */
+    int pendingHandshakes() {
+        return this.sessions.pending();
+    }
+
     private Mono<Void> reject(
             ServerWebExchange exchange,
             RouteMeters meters,

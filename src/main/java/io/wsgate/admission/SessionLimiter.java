@@ -49,6 +49,11 @@ final class SessionLimiter {
         return null;
     }
 
+    /** Handshakes admitted and not finished yet, across all routes. */
+    synchronized int pending() {
+        return this.pending;
+    }
+
     synchronized void release(RouteMeters route) {
         this.pending--;
         this.pendingByRoute.get(route.route())[0]--;
