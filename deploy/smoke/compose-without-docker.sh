@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Starts docker-compose.yml's topology without Docker and checks it. First it lays out the image as the
-# Dockerfile does: it runs the Dockerfile's layer-extraction RUN command verbatim on the jar CI built
-# (CI's `./mvnw -B verify` runs the Dockerfile's `package` with the tests) and copies the layers its
-# COPY lines name into an /app stand-in. From that layout, with the Dockerfile's JAVA_TOOL_OPTIONS and
-# ENTRYPOINT: the gateway with the compose routes file in ./config (as mounted at /app/config), two
-# echo backends in echo mode, and Prometheus with deploy/prometheus/prometheus.yml (targets rewritten
-# to loopback ports). Then it relays WebSocket sessions through the lb:ws route, checks that both echo
-# backends hold sessions and that Prometheus scrapes the gateway. CI runs it after `./mvnw -B verify`.
+# Dockerfile does (deploy/image/layout.sh): it runs the Dockerfile's layer-extraction RUN command verbatim on
+# the jar CI built (CI's `./mvnw -B verify` runs the Dockerfile's `package` with the tests), copies the layers
+# its COPY lines name into an /app stand-in and runs its AOT-cache training line with the image's JDK (the
+# Temurin JDK 25 under /usr/lib/jvm). From that layout, with the Dockerfile's JAVA_TOOL_OPTIONS and
+# ENTRYPOINT (and -XX:AOTMode=on for the gateway, so a cache the JVM cannot use fails the run): the gateway
+# with the compose routes file in ./config (as mounted at /app/config), two echo backends in echo mode, and
+# Prometheus with deploy/prometheus/prometheus.yml (targets rewritten to loopback ports). Then it relays
+# WebSocket sessions through the lb:ws route, checks that both echo backends hold sessions and that
+# Prometheus scrapes the gateway. CI runs it after `./mvnw -B verify`.
 #   deploy/smoke/compose-without-docker.sh [path/to/wsgate.jar]
-# Needs java, curl and prometheus (Debian package `prometheus`) on the PATH.
+# Needs java (17, for WsProbe.java), a JDK 25, curl and prometheus (Debian package `prometheus`).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -50,33 +52,27 @@ await_http() {
   fail "no answer from $1 within 90 s"
 }
 
-# --- The image layout, from the Dockerfile's own lines.
+# --- The image layout, from the Dockerfile's own lines (deploy/image/layout.sh: extraction, layers, AOT cache).
 grep -qx 'RUN ./mvnw -B -DskipTests package' Dockerfile || fail "Dockerfile's Maven build is not CI's package"
 grep -q '^\./mvnw -B verify' .ci/run || fail ".ci/run does not run ./mvnw -B verify"
-extract=$(sed -n '/^RUN mkdir -p target\/image/,/[^\\]$/p' Dockerfile | sed -e 's/^RUN //' -e 's/\\$//' | tr '\n' ' ')
-[ -n "$extract" ] || fail "no layer-extraction RUN line in the Dockerfile"
 [ "$jar" = "$(ls target/wsgate-*.jar | head -n 1)" ] || fail "the Dockerfile extracts target/wsgate-*.jar; pass no jar argument"
-rm -rf target/image
-sh -c "$extract" || fail "the Dockerfile's extraction failed: $extract"
+deploy/image/layout.sh "$work/image" || fail "the image layout failed"
 image="$work/image/app"
-mkdir -p "$image"
-for layer in $(sed -n 's#^COPY --from=build /build/\(target/image/extracted/[a-z-]*/\) \./$#\1#p' Dockerfile); do
-  cp -r "$layer." "$image/"
-done
-[ -f "$image/application.jar" ] || fail "the Dockerfile's COPY lines give no /app/application.jar"
-tool_options=$(sed -n 's/^ENV JAVA_TOOL_OPTIONS="\(.*\)"$/\1/p' Dockerfile)
-entrypoint=$(sed -n 's/^ENTRYPOINT \[\(.*\)\]$/\1/p' Dockerfile | tr -d '",')
-[ "$entrypoint" = "java -jar application.jar" ] || fail "unexpected ENTRYPOINT: $entrypoint"
+java_home=$(cat "$work/image/java-home")
+tool_options=$(cat "$work/image/java-tool-options")
+mapfile -t entrypoint <"$work/image/entrypoint"
+entrypoint[0]="$java_home/bin/java"
 echo "compose smoke: image layout from the Dockerfile: $(ls "$image" | tr '\n' ' ')"
 # A container: a working directory holding the image's files (config/ is its own per container).
 container() {
   mkdir -p "$work/$1"
   ln -s "$image/application.jar" "$image/lib" "$work/$1/"
+  for cache in "$image"/*.aot; do ln -s "$cache" "$work/$1/"; done
 }
 # Runs the image's ENTRYPOINT with the image's JAVA_TOOL_OPTIONS in a container's directory.
 run_container() {
   local name="$1"; shift
-  (cd "$work/$name" && JAVA_TOOL_OPTIONS="$tool_options" exec $entrypoint "$@") >"$work/$name.log" 2>&1 &
+  (cd "$work/$name" && JAVA_TOOL_OPTIONS="$tool_options" exec "${entrypoint[@]}" "$@") >"$work/$name.log" 2>&1 &
   pids+=($!)
 }
 
@@ -98,7 +94,7 @@ sed -e "s#http://echo-1:8088#http://127.0.0.1:$echo1#" -e "s#http://echo-2:8088#
   deploy/compose/gateway/application.yml >"$work/gateway/config/application.yml"
 grep -q "127.0.0.1:$echo1" "$work/gateway/config/application.yml" || fail "compose routes file has no echo-1 instance"
 # The management flags are the contract the default application.yml is getting; harmless once it has them.
-WSGATE_SHUTDOWN_DRAINWINDOW=20s run_container gateway --server.port="$gw" \
+WSGATE_SHUTDOWN_DRAINWINDOW=20s JDK_JAVA_OPTIONS=-XX:AOTMode=on run_container gateway --server.port="$gw" \
   --management.server.port="$gwm" \
   --management.endpoints.web.exposure.include=health,info,prometheus \
   --management.endpoint.health.probes.enabled=true \
