@@ -34,13 +34,30 @@ const DEFAULTS = {
   // A second gateway process with these JVM flags (and --args-b), measured as target "wsgate-b" in the same
   // interleaved rounds: an A/B test of a setting on the same machine state.
   jvmB: '',
+  // wsgate-b runs the plain jar on the PATH's java (with --jvm-b) instead of the image's runtime: an A/B of the two.
+  plainB: false,
   argsB: '', // extra application arguments of wsgate-b, e.g. "--reactor.netty.ioWorkerCount=2"
 
   profile: false, // record JFR execution samples of the gateway under the 50-connection workloads
   profileSeconds: 15,
+  // The JDK that runs the gateway (its bin/java, bin/jcmd and bin/jfr); WSGATE_BENCH_JAVA_HOME overrides. Empty: the
+  // java, jcmd and jfr on the PATH.
+  javaHome: process.env.WSGATE_BENCH_JAVA_HOME || '',
+  // The container image's runtime, laid out by deploy/image/layout.sh in this directory: its JDK, its
+  // ENTRYPOINT's JVM flags (AOT cache, compact object headers) and its /app as the working directory. bench/run.sh
+  // --image makes it. --jvm flags come after the image's.
+  image: '',
   jar: '',
   out: '',
 };
+
+// The gateway's JDK, from --java-home once the options are read.
+let gatewayJavaHome = '';
+
+// A tool of the gateway's JDK (jcmd must be the attached JVM's own version, jfr reads its recordings).
+function jdkTool(tool) {
+  return gatewayJavaHome ? path.join(gatewayJavaHome, 'bin', tool) : tool;
+}
 
 function parseArgs(argv) {
   const opts = { ...DEFAULTS };
@@ -49,7 +66,7 @@ function parseArgs(argv) {
     if (arg === '--help' || arg === '-h') {
       console.log(`usage: bench/run.sh [--rounds N] [--duration S] [--warmup S] [--sessions N] [--memory-rounds N]
                     [--start-rounds N] [--jit-warmup S] [--handshake-warmup S] [--targets direct,wsgate,nginx] [--workloads LIST] [--jvm "FLAGS"]
-                    [--jvm-b "FLAGS"] [--args-b "ARGS"] [--profile] [--profile-seconds S] [--jar PATH] [--out FILE.json]
+                    [--jvm-b "FLAGS"] [--args-b "ARGS"] [--plain-b] [--profile] [--profile-seconds S] [--java-home DIR] [--image DIR] [--jar PATH] [--out FILE.json]
 defaults: ${JSON.stringify(DEFAULTS)}`);
       process.exit(0);
     }
@@ -232,7 +249,7 @@ class LoadClient {
 }
 
 // ---------------------------------------------------------------------------------------------- targets
-function gatewayTarget(opts, backendPort, work, logDir, name = 'wsgate', jvmFlags = opts.jvm, appArgs = '') {
+function gatewayTarget(opts, backendPort, work, logDir, name = 'wsgate', jvmFlags = opts.jvm, appArgs = '', plain = false) {
   const routes = path.join(work, 'bench-routes.yml');
   // The bench's route: /bench/<path> → the Node backend's /<path>. Meters stay on (the product default).
   fs.writeFileSync(routes, `spring:
@@ -256,11 +273,14 @@ function gatewayTarget(opts, backendPort, work, logDir, name = 'wsgate', jvmFlag
     async start() {
       const port = await freePort();
       const management = await freePort();
-      const jvm = jvmFlags.split(/\s+/).filter(Boolean);
-      const args = [...jvm, '-jar', opts.jar, `--spring.config.additional-location=file:${routes}`,
+      const image = opts.image && !plain;
+      const jvm = [...(image ? opts.imageFlags : []), ...jvmFlags.split(/\s+/).filter(Boolean)];
+      // In the image's /app, its relative jar path: the JVM takes the AOT cache only for the class path it was made with.
+      const args = [...jvm, '-jar', image ? opts.imageJar : opts.plainJar, `--spring.config.additional-location=file:${routes}`,
         `--server.port=${port}`, `--management.server.port=${management}`, ...appArgs.split(/\s+/).filter(Boolean)];
       const startedAt = performance.now();
-      const child = launch('java', args, path.join(logDir, `${name}-${++seq}.log`), { cwd: work });
+      const cwd = image ? path.join(opts.image, 'app') : work;
+      const child = launch(plain ? 'java' : jdkTool('java'), args, path.join(logDir, `${name}-${++seq}.log`), { cwd });
       const url = `ws://127.0.0.1:${port}/bench/`;
       const firstRelayMs = await firstRelay(url, startedAt, child);
       return { url, child, pids: () => [child.pid], firstRelayMs, jvm: true, management };
@@ -332,8 +352,10 @@ function versionOf(binary, args) {
 }
 
 // ---------------------------------------------------------------------------------------------- JVM helpers
+// The jcmd of the JDK that runs the process (jcmd attaches only to its own JDK version).
 function jcmd(pid, ...args) {
-  return execFileSync('jcmd', [String(pid), ...args], { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+  const tool = path.join(path.dirname(fs.readlinkSync(`/proc/${pid}/exe`)), 'jcmd');
+  return execFileSync(tool, [String(pid), ...args], { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
 }
 
 /** The classes holding the most heap (live objects), with bytes and instances per session. */
@@ -419,7 +441,7 @@ function median(values) {
 
 // ---------------------------------------------------------------------------------------------- profile
 function summariseJfr(file, depth = 40) {
-  const json = execFileSync('jfr', ['print', '--json', '--stack-depth', String(depth), '--events', 'jdk.ExecutionSample', file],
+  const json = execFileSync(jdkTool('jfr'), ['print', '--json', '--stack-depth', String(depth), '--events', 'jdk.ExecutionSample', file],
     { maxBuffer: 1 << 30 }).toString();
   const events = JSON.parse(json).recording.events;
   const self = new Map();
@@ -443,7 +465,7 @@ function summariseJfr(file, depth = 40) {
   const top = (map, n) => [...map.entries()].sort((a, b) => b[1] - a[1]).slice(0, n)
     .map(([frame, samples]) => ({ frame, samples, pct: round((100 * samples) / events.length, 1) }));
   // Threads parked in native code (an event loop waiting in epoll_wait is idle, not busy).
-  const nativeJson = execFileSync('jfr', ['print', '--json', '--stack-depth', '1', '--events', 'jdk.NativeMethodSample', file],
+  const nativeJson = execFileSync(jdkTool('jfr'), ['print', '--json', '--stack-depth', '1', '--events', 'jdk.NativeMethodSample', file],
     { maxBuffer: 1 << 30 }).toString();
   const nativeEvents = JSON.parse(nativeJson).recording.events;
   const natives = new Map();
@@ -527,6 +549,17 @@ async function main() {
     if (jars.length === 0) throw new Error('no target/wsgate-*.jar: run ./mvnw -DskipTests package (bench/run.sh does)');
     opts.jar = path.join(dir, jars[0]);
   }
+  opts.plainJar = opts.jar;
+  if (opts.image) {
+    opts.image = path.resolve(opts.image);
+    // The image's ENTRYPOINT: java <flags> -jar application.jar, run in its /app like the container.
+    const entrypoint = fs.readFileSync(path.join(opts.image, 'entrypoint'), 'utf8').split('\n').filter(Boolean);
+    opts.javaHome = fs.readFileSync(path.join(opts.image, 'java-home'), 'utf8').trim();
+    opts.imageFlags = entrypoint.slice(1, entrypoint.indexOf('-jar'));
+    opts.imageJar = entrypoint[entrypoint.indexOf('-jar') + 1];
+    opts.jar = path.join(opts.image, 'app', opts.imageJar);
+  }
+  gatewayJavaHome = opts.javaHome;
   const loadAtStart = os.loadavg().map((x) => round(x, 2));
   const stamp = new Date().toISOString().replace(/[:.]/g, '').replace('T', '-').slice(0, 15);
   const resultsDir = path.join(HERE, 'results');
@@ -535,7 +568,7 @@ async function main() {
   const out = opts.out || path.join(resultsDir, `bench-${stamp}.json`);
   const nofile = Number(execFileSync('sh', ['-c', 'ulimit -n']).toString().trim());
   console.log(`wsgate bench ${stamp}: ${os.cpus().length} cores, open files ${nofile}, jar ${path.relative(REPO, opts.jar)}`);
-  console.log(`  rounds ${opts.rounds} × ${opts.duration}s (+${opts.warmup}s warm-up), sessions ${opts.sessions}, gateway JVM flags "${opts.jvm}"`);
+  console.log(`  rounds ${opts.rounds} × ${opts.duration}s (+${opts.warmup}s warm-up), sessions ${opts.sessions}, gateway JVM flags "${[...(opts.imageFlags || []), opts.jvm].join(' ').trim()}", ${versionOf(jdkTool('java'), ['-version'])}`);
   if (nofile < 2 * opts.sessions + 500) {
     console.log(`  WARNING: open files ${nofile} < 2 × ${opts.sessions} sessions + 500: the memory measurement will fail`);
   }
@@ -549,7 +582,7 @@ async function main() {
   const wanted = opts.targets.split(',');
   const proxies = [];
   if (wanted.includes('wsgate')) proxies.push(gatewayTarget(opts, backendPort, work, work));
-  if (opts.jvmB || opts.argsB) proxies.push(gatewayTarget(opts, backendPort, work, work, 'wsgate-b', opts.jvmB, opts.argsB));
+  if (opts.jvmB || opts.argsB || opts.plainB) proxies.push(gatewayTarget(opts, backendPort, work, work, 'wsgate-b', opts.jvmB, opts.argsB, opts.plainB));
   const notes = [];
   if (wanted.includes('nginx')) {
     const n = nginxTarget(backendPort, work, work);
@@ -783,11 +816,11 @@ async function main() {
     versions: {
       node: process.version,
       ws: require('ws/package.json').version,
-      java: versionOf('java', ['-version']),
+      java: versionOf(jdkTool('java'), ['-version']),
       nginx: proxies.find((p) => p.name === 'nginx') ? proxies.find((p) => p.name === 'nginx').version : null,
       jar: path.basename(opts.jar),
     },
-    options: { ...opts, jar: path.relative(REPO, opts.jar), out: undefined },
+    options: { ...opts, jar: path.relative(REPO, opts.jar), plainJar: path.relative(REPO, opts.plainJar), image: opts.image && path.relative(REPO, opts.image), out: undefined },
     notes,
     medians: med,
     ratios,
