@@ -33,11 +33,13 @@ ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=75 -XX:InitialRAMPercentage=50 -XX:+
 # and writes the classes it loaded and linked to wsgate.aot, which the ENTRYPOINT loads: the first relayed message
 # comes about 1.5x sooner (docs/benchmark.md). The JVM uses the cache only with this JDK, class path and the same
 # -XX flags as here, so keep this line's flags and the ENTRYPOINT's in step (deploy/image/layout.sh checks it).
-RUN java -XX:+UseCompactObjectHeaders -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20 -XX:AOTCacheOutput=wsgate.aot -Dspring.context.exit=onRefresh -jar application.jar --server.port=0 --management.server.port=0
+RUN java --sun-misc-unsafe-memory-access=allow -XX:+UseCompactObjectHeaders -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20 -XX:AOTCacheOutput=wsgate.aot -Dspring.context.exit=onRefresh -jar application.jar --server.port=0 --management.server.port=0
 USER 10001:10001
 # 8080 traffic, 8081 management (health, probes /livez and /readyz, Prometheus); 8088 in echo mode.
 EXPOSE 8080 8081 8088
 # Compact object headers (JEP 519): 8-byte object headers, about 10% less heap per session. Heap free ratios 10-20%:
 # after a collection the heap gives back what it does not need, so an idle gateway's RSS follows its sessions
-# (G1 keeps up to 70% free by default); the heap still grows under load. Both measured in docs/benchmark.md.
-ENTRYPOINT ["java", "-XX:+UseCompactObjectHeaders", "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=20", "-XX:AOTCache=wsgate.aot", "-jar", "application.jar"]
+# (G1 keeps up to 70% free by default); the heap still grows under load. sun.misc.Unsafe memory access allowed:
+# Netty turns Unsafe off by default on JDK 25, and its buffers then go through checked VarHandles (half the CPU
+# of a 16 KiB relay in the profile). All measured in docs/benchmark.md.
+ENTRYPOINT ["java", "--sun-misc-unsafe-memory-access=allow", "-XX:+UseCompactObjectHeaders", "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=20", "-XX:AOTCache=wsgate.aot", "-jar", "application.jar"]
