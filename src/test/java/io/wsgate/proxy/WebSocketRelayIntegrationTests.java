@@ -349,9 +349,11 @@ class WebSocketRelayIntegrationTests {
     @Test
     void slowReaderStopsTheSenderInsteadOfGrowingBuffers() throws Exception {
         JdkWebSocketClient client = JdkWebSocketClient.connect(uri("/ws/slow"), false);
-        int messages = 2048;
+        int messages = 8192;
         String message = "x".repeat(64 * 1024);
-        // 128 MiB in all: far more than socket buffers and Reactor Netty's prefetch hold between two reads.
+        // 512 MiB in all: far more than the path can hold while nobody reads. That is several tens of MiB: the
+        // socket buffers of four connections (loopback autotuning grows them to MiBs) and up to 256 messages queued
+        // by each of Reactor Netty's sends (the gateway's two legs and the echo backend); 128 MiB was too close.
         AtomicInteger sent = new AtomicInteger();
         Thread sender = new Thread(() -> {
             for (int i = 0; i < messages; i++) {
