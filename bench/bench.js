@@ -64,7 +64,7 @@ function parseArgs(argv) {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--help' || arg === '-h') {
-      console.log(`usage: bench/run.sh [--rounds N] [--duration S] [--warmup S] [--sessions N] [--memory-rounds N]
+      console.log(`usage: bench/run.sh [--build] [--no-image] [--rounds N] [--duration S] [--warmup S] [--sessions N] [--memory-rounds N]
                     [--start-rounds N] [--jit-warmup S] [--handshake-warmup S] [--targets direct,wsgate,nginx] [--workloads LIST] [--jvm "FLAGS"]
                     [--jvm-b "FLAGS"] [--args-b "ARGS"] [--plain-b] [--profile] [--profile-seconds S] [--java-home DIR] [--image DIR] [--jar PATH] [--out FILE.json]
 defaults: ${JSON.stringify(DEFAULTS)}`);

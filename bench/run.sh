@@ -14,6 +14,7 @@ for arg in "$@"; do
   case "$arg" in
     --build) build=true ;;
     --no-image) image=false ;;
+    --help | -h) exec node bench/bench.js --help ;;
     *) args+=("$arg") ;;
   esac
 done
