@@ -560,6 +560,7 @@ async function main() {
     opts.jar = path.join(opts.image, 'app', opts.imageJar);
   }
   gatewayJavaHome = opts.javaHome;
+  const gatewayJavaVersion = versionOf(jdkTool('java'), ['-version']);
   const loadAtStart = os.loadavg().map((x) => round(x, 2));
   const stamp = new Date().toISOString().replace(/[:.]/g, '').replace('T', '-').slice(0, 15);
   const resultsDir = path.join(HERE, 'results');
@@ -568,7 +569,7 @@ async function main() {
   const out = opts.out || path.join(resultsDir, `bench-${stamp}.json`);
   const nofile = Number(execFileSync('sh', ['-c', 'ulimit -n']).toString().trim());
   console.log(`wsgate bench ${stamp}: ${os.cpus().length} cores, open files ${nofile}, jar ${path.relative(REPO, opts.jar)}`);
-  console.log(`  rounds ${opts.rounds} × ${opts.duration}s (+${opts.warmup}s warm-up), sessions ${opts.sessions}, gateway JVM flags "${[...(opts.imageFlags || []), opts.jvm].join(' ').trim()}", ${versionOf(jdkTool('java'), ['-version'])}`);
+  console.log(`  rounds ${opts.rounds} × ${opts.duration}s (+${opts.warmup}s warm-up), sessions ${opts.sessions}, gateway JVM flags "${[...(opts.imageFlags || []), opts.jvm].join(' ').trim()}", ${gatewayJavaVersion}`);
   if (nofile < 2 * opts.sessions + 500) {
     console.log(`  WARNING: open files ${nofile} < 2 × ${opts.sessions} sessions + 500: the memory measurement will fail`);
   }
@@ -816,7 +817,7 @@ async function main() {
     versions: {
       node: process.version,
       ws: require('ws/package.json').version,
-      java: versionOf(jdkTool('java'), ['-version']),
+      java: gatewayJavaVersion,
       nginx: proxies.find((p) => p.name === 'nginx') ? proxies.find((p) => p.name === 'nginx').version : null,
       jar: path.basename(opts.jar),
     },
