@@ -15,7 +15,9 @@ public enum GatewayCloseReason {
     /** The client did not answer a keepalive ping within the pong timeout. */
     CLIENT_PONG_TIMEOUT("client-pong-timeout"),
     /** The backend did not answer a keepalive ping within the pong timeout. */
-    BACKEND_PONG_TIMEOUT("backend-pong-timeout");
+    BACKEND_PONG_TIMEOUT("backend-pong-timeout"),
+    /** Reactor Netty gave up a leg on its own (a failed write or relay stream); both legs get 1011. */
+    RELAY_ERROR("relay-error");
 
     private final String tag;
 

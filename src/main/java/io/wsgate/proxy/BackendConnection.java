@@ -1,8 +1,6 @@
 package io.wsgate.proxy;
 
-import org.springframework.web.reactive.socket.CloseStatus;
 import org.springframework.web.reactive.socket.WebSocketSession;
-import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 
 /**
@@ -22,12 +20,6 @@ final class BackendConnection {
 
     WebSocketSession session() {
         return this.session;
-    }
-
-    /** Closes the backend leg with the given status unless it is closed already, then lets the client go. */
-    Mono<Void> close(CloseStatus status) {
-        Mono<Void> close = this.session.isOpen() ? this.session.close(status) : Mono.empty();
-        return close.onErrorComplete().doFinally(signal -> release());
     }
 
     void release() {

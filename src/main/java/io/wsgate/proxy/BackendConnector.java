@@ -1,10 +1,10 @@
 package io.wsgate.proxy;
 
+import io.wsgate.session.SessionLifecycle;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import org.springframework.http.HttpHeaders;
-import org.springframework.web.reactive.socket.CloseStatus;
 import org.springframework.web.reactive.socket.WebSocketHandler;
 import org.springframework.web.reactive.socket.WebSocketSession;
 import org.springframework.web.reactive.socket.client.WebSocketClient;
@@ -32,7 +32,7 @@ class BackendConnector {
      * handshake or an unreachable backend, and with a {@link java.util.concurrent.TimeoutException} when the
      * backend has not answered within the handshake timeout.
      */
-    Mono<BackendConnection> connect(URI uri, HttpHeaders headers, List<String> protocols) {
+    Mono<BackendConnection> connect(URI uri, HttpHeaders headers, List<String> protocols, SessionLifecycle lifecycle) {
         Mono<BackendConnection> handshake = Mono.create(sink -> {
             Sinks.Empty<Void> released = Sinks.empty();
             WebSocketHandler handler = new WebSocketHandler() {
@@ -43,6 +43,7 @@ class BackendConnector {
 
                 @Override
                 public Mono<Void> handle(WebSocketSession session) {
+                    lifecycle.backendOpened(session);
                     BackendConnection connection = new BackendConnection(session, released);
                     sink.success(connection);
                     return released.asMono();
@@ -54,9 +55,10 @@ class BackendConnector {
         });
         return handshake
                 // A backend that answers just as the timeout fires must not be left open.
-                .doOnDiscard(
-                        BackendConnection.class,
-                        connection -> connection.close(CloseStatus.GOING_AWAY).subscribe())
+                .doOnDiscard(BackendConnection.class, connection -> {
+                    lifecycle.clientNeverUpgraded();
+                    connection.release();
+                })
                 .timeout(this.handshakeTimeout);
     }
 }

@@ -4,6 +4,7 @@ import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.websocketx.WebSocketClientHandshakeException;
 import io.wsgate.metrics.RejectionReason;
+import io.wsgate.session.SessionLog;
 import java.net.URI;
 import java.util.Map;
 import java.util.concurrent.TimeoutException;

@@ -17,7 +17,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameDecoder;
 import io.netty.handler.codec.http.websocketx.extensions.WebSocketExtensionDecoder;
 import io.netty.util.ReferenceCountUtil;
-import java.nio.charset.StandardCharsets;
+import io.wsgate.session.CloseCodes;
 import java.util.Map;
 import java.util.function.Consumer;
 import org.springframework.web.reactive.socket.CloseStatus;
@@ -42,9 +42,6 @@ final class ClientFrameCheck extends ChannelInboundHandlerAdapter {
     private static final String UTF8 = "wsgate.utf8";
 
     private static final String CHECK = "wsgate.framecheck";
-
-    /** Longest close reason in bytes: the frame's 125 minus the code. */
-    private static final int MAX_REASON = 123;
 
     private final int maxMessageSize;
 
@@ -98,7 +95,12 @@ final class ClientFrameCheck extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (this.failed) {
-            ReferenceCountUtil.release(msg);
+            // After a failure only the client's answering close frame goes on: it lets the session end at once.
+            if (msg instanceof CloseWebSocketFrame) {
+                ctx.fireChannelRead(msg);
+            } else {
+                ReferenceCountUtil.release(msg);
+            }
             return;
         }
         if (msg instanceof WebSocketFrame frame) {
@@ -148,18 +150,8 @@ final class ClientFrameCheck extends ChannelInboundHandlerAdapter {
             return;
         }
         this.failed = true;
-        String reason = reason(message != null ? message : status.reasonText());
-        // First: the close below may complete at once, and the session must know the gateway closed, not the client.
+        String reason = CloseCodes.fit(message != null ? message : status.reasonText());
+        // The session's lifecycle writes the close frame and ends the connection.
         this.onFailure.accept(new CloseStatus(status.code(), reason));
-        ClientLegClose.halfClose(ctx.channel(), status.code(), reason, () -> {});
-    }
-
-    /** {@code message} cut to what fits a close frame. */
-    static String reason(String message) {
-        String reason = message;
-        while (reason.getBytes(StandardCharsets.UTF_8).length > MAX_REASON) {
-            reason = reason.substring(0, reason.length() - 1);
-        }
-        return reason;
     }
 }

@@ -4,6 +4,8 @@ import static org.springframework.cloud.gateway.support.ServerWebExchangeUtils.G
 
 import io.wsgate.metrics.RejectionReason;
 import io.wsgate.metrics.WebSocketMetrics;
+import io.wsgate.session.SessionDrain;
+import io.wsgate.session.SessionLog;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -2,18 +2,18 @@ package io.wsgate.proxy;
 
 import io.wsgate.config.WsgateProperties;
 import io.wsgate.metrics.WebSocketMetrics;
+import io.wsgate.session.SessionDrain;
+import io.wsgate.session.WebSocketRelay;
 import java.time.Duration;
 import java.util.List;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.cloud.gateway.config.HttpClientProperties;
 import org.springframework.cloud.gateway.filter.headers.HttpHeadersFilter;
-import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.web.reactive.socket.client.WebSocketClient;
 import org.springframework.web.reactive.socket.server.RequestUpgradeStrategy;
-import reactor.core.scheduler.Schedulers;
 
 /**
  * The WebSocket relay, built on the gateway's own WebSocket client and upgrade strategy so that the gateway's
@@ -26,17 +26,6 @@ class ProxyConfiguration {
     @Bean
     NoInstanceRejectionFilter noInstanceRejectionFilter(WebSocketMetrics webSocketMetrics) {
         return new NoInstanceRejectionFilter(webSocketMetrics);
-    }
-
-    @Bean
-    OpenSessions openSessions() {
-        return new OpenSessions();
-    }
-
-    @Bean
-    SessionDrain sessionDrain(
-            OpenSessions openSessions, ApplicationEventPublisher events, WsgateProperties properties) {
-        return new SessionDrain(openSessions, events, properties.getShutdown().getDrainWindow(), Schedulers.parallel());
     }
 
     @Bean
@@ -53,7 +42,7 @@ class ProxyConfiguration {
             WsgateProperties properties,
             ObjectProvider<List<HttpHeadersFilter>> headersFilters,
             WebSocketMetrics webSocketMetrics,
-            OpenSessions openSessions,
+            WebSocketRelay relay,
             HttpClientProperties httpClientProperties) {
         Duration handshakeTimeout = properties.getProxy().getHandshakeTimeout();
         BackendConnector connector = new BackendConnector(webSocketClient, handshakeTimeout);
@@ -64,7 +53,7 @@ class ProxyConfiguration {
         return new WebSocketRelayFilter(
                 connector,
                 requestUpgradeStrategy,
-                new WebSocketRelay(openSessions, Schedulers.parallel()),
+                relay,
                 headersFilters,
                 webSocketMetrics,
                 frameLogMaxPayload,

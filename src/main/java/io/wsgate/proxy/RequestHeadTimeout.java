@@ -18,6 +18,7 @@ import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.wsgate.metrics.RejectionReason;
 import io.wsgate.metrics.WebSocketMetrics;
+import io.wsgate.session.SessionLog;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;

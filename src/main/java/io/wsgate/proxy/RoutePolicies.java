@@ -2,6 +2,7 @@ package io.wsgate.proxy;
 
 import io.wsgate.config.RouteMetadataCache;
 import io.wsgate.config.WsgateProperties;
+import io.wsgate.session.RoutePolicy;
 import java.util.Map;
 import org.springframework.cloud.gateway.route.Route;
 

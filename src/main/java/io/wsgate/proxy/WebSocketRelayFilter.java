@@ -8,10 +8,15 @@ import static org.springframework.cloud.gateway.support.ServerWebExchangeUtils.i
 import static org.springframework.cloud.gateway.support.ServerWebExchangeUtils.setAlreadyRouted;
 
 import io.netty.channel.EventLoop;
-import io.wsgate.metrics.ClosedBy;
 import io.wsgate.metrics.RejectionReason;
 import io.wsgate.metrics.RouteMeters;
 import io.wsgate.metrics.WebSocketMetrics;
+import io.wsgate.session.FrameLog;
+import io.wsgate.session.Leg;
+import io.wsgate.session.ProxiedSession;
+import io.wsgate.session.RoutePolicy;
+import io.wsgate.session.SessionLog;
+import io.wsgate.session.WebSocketRelay;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -179,7 +184,7 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
         RequestUpgradeStrategy clientUpgrade = compress ? this.deflate.upgradeStrategy() : this.upgradeStrategy;
         long start = System.nanoTime();
         return backendConnector
-                .connect(backendUri, backendHeaders, protocols)
+                .connect(backendUri, backendHeaders, protocols, session.lifecycle())
                 .onErrorMap(ex -> BackendHandshakeException.from(ex, backendUri))
                 .doOnSuccess(backend -> {
                     long nanos = System.nanoTime() - start;
@@ -219,8 +224,8 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
         AtomicBoolean relaying = new AtomicBoolean();
         WebSocketHandler clientHandler = client -> {
             relaying.set(true);
-            checkClientFrames(exchange, backend, session);
-            return this.relay.relay(client, backend, session);
+            checkClientFrames(exchange, session);
+            return this.relay.relay(client, backend.session(), backend::release, session);
         };
         // Straight to the upgrade strategy: the request was checked already, and the subprotocol is the
         // backend's choice (HandshakeWebSocketService would pick one from the client's offer itself).
@@ -229,25 +234,23 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
                 .doFinally(signal -> {
                     // The client was never upgraded (it went away, or its handshake failed): free the backend.
                     if (!relaying.get()) {
-                        backend.close(CloseCodes.CLIENT_LOST).subscribe();
+                        session.lifecycle().clientNeverUpgraded();
+                        backend.release();
                     }
                 });
     }
 
     /**
      * Fails invalid frames from the client with the close code RFC 6455 names (see {@link ClientFrameCheck}); such
-     * a close is the gateway's, and the backend leg is told the client failed.
+     * a close is the gateway's, decided by the session's lifecycle.
      */
-    private void checkClientFrames(ServerWebExchange exchange, BackendConnection backend, ProxiedSession session) {
+    private void checkClientFrames(ServerWebExchange exchange, ProxiedSession session) {
         Object nativeRequest = ServerHttpRequestDecorator.getNativeRequest(exchange.getRequest());
         if (nativeRequest instanceof Connection connection) {
-            session.clientChannel(connection.channel());
-            ClientFrameCheck.install(connection.channel(), this.maxMessageSize, status -> {
-                if (session.claimFirstClose(ClosedBy.GATEWAY, status)) {
-                    SessionLog.clientFailed(session, status);
-                    backend.close(CloseCodes.clientFailed(status)).subscribe();
-                }
-            });
+            ClientFrameCheck.install(
+                    connection.channel(),
+                    this.maxMessageSize,
+                    status -> session.lifecycle().violation(Leg.CLIENT, status));
         }
     }
 

@@ -23,9 +23,11 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.wsgate.metrics.WsgateMeterNames;
+import io.wsgate.support.FreePorts;
 import io.wsgate.support.GatewayRoutes;
 import io.wsgate.support.RawWebSocket;
 import io.wsgate.support.ScriptedBackend;
+import java.io.UncheckedIOException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
@@ -54,11 +56,13 @@ import org.springframework.test.context.DynamicPropertySource;
  * leg must end with a close frame in every case. The backend is {@link ScriptedBackend}, which echoes, answers
  * pings with {@code backend:} + payload and records what it received and how it was closed.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.DEFINED_PORT)
 class ConformanceIntegrationTests {
 
     /** The gateway's largest message: {@code ...httpclient.websocket.max-frame-payload-length} in application.yml. */
     static final int LIMIT = 1024 * 1024;
+
+    private static final String WARM_UP = "warm-up";
 
     private static ScriptedBackend backend;
 
@@ -71,7 +75,12 @@ class ConformanceIntegrationTests {
     @DynamicPropertySource
     static void routes(DynamicPropertyRegistry registry) {
         backend = ScriptedBackend.start();
-        new GatewayRoutes(registry).add("conformance", "ws://127.0.0.1:" + backend.port(), "/conformance/**");
+        // A fixed port, so that a route can reach the bundled echo of this same process (/bundled/echo/ → /echo/).
+        int port = FreePorts.next();
+        registry.add("server.port", () -> port);
+        GatewayRoutes routes = new GatewayRoutes(registry);
+        routes.add("conformance", "ws://127.0.0.1:" + backend.port(), "/conformance/**");
+        routes.add("bundled-echo", "ws://127.0.0.1:" + port, "/bundled/**");
     }
 
     @AfterAll
@@ -92,14 +101,86 @@ class ConformanceIntegrationTests {
         "masking"
     })
     void caseThroughTheGateway(ConformanceCase conformanceCase) {
-        run(conformanceCase);
+        run(conformanceCase, false);
+    }
+
+    /**
+     * The same cases after the session has carried a round trip: a gateway that answers right only on the first frame
+     * after the 101 (when no relay stream is running yet) fails here.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource({
+        "echo",
+        "pingPong",
+        "reservedBits",
+        "opcodes",
+        "fragmentation",
+        "utf8Handling",
+        "closeHandling",
+        "largeMessages",
+        "masking"
+    })
+    void caseAfterTraffic(ConformanceCase conformanceCase) {
+        run(conformanceCase, true);
+    }
+
+    /**
+     * Every case the gateway fails, on the default route to the bundled echo, right after the 101 and after a round
+     * trip. That backend lives in the gateway's own process, so both legs often share an event loop and Reactor
+     * Netty's own reactions to a closing leg run at once, ahead of anything scheduled: the client must still get the
+     * code RFC 6455 names, never an empty close frame.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("violations")
+    void violationThroughTheBundledEcho(ConformanceCase c) {
+        for (boolean afterTraffic : new boolean[] {false, true}) {
+            try (RawWebSocket ws = RawWebSocket.connect(this.port, "/bundled/echo/")) {
+                assertThat(ws.handshake().status()).as("handshake").isEqualTo(101);
+                if (afterTraffic) {
+                    ws.sendText("hello");
+                    assertThat(ws.readFrame().text()).as("warm-up round trip").isEqualTo("HELLO");
+                }
+                CompletableFuture<Void> sent =
+                        CompletableFuture.runAsync(() -> c.send().accept(ws));
+                RawWebSocket.Frame close = ws.readFrame();
+                while (close.opcode() != CLOSE) {
+                    close = ws.readFrame();
+                }
+                assertThat(close.closeCode())
+                        .as("close code after traffic: %s, reason '%s'", afterTraffic, close.closeReason())
+                        .isEqualTo(c.closeCode());
+                sent.handle((done, ex) -> null).orTimeout(30, TimeUnit.SECONDS).join();
+                try {
+                    ws.sendClose(close.closeCode(), "");
+                } catch (UncheckedIOException ex) {
+                    // Already reset: nothing to answer.
+                }
+                assertThat(ws.awaitEndOfStream())
+                        .as("the gateway ends the TCP connection")
+                        .isTrue();
+            }
+        }
+    }
+
+    static Stream<ConformanceCase> violations() {
+        return Stream.of(reservedBits(), opcodes(), fragmentation(), utf8Handling(), closeHandling(), masking())
+                .flatMap(cases -> cases)
+                .filter(ConformanceCase::gatewayFails);
     }
 
     private void run(ConformanceCase c, String... handshakeHeaders) {
+        run(c, false, handshakeHeaders);
+    }
+
+    private void run(ConformanceCase c, boolean afterTraffic, String... handshakeHeaders) {
         String tag = c.id().replaceAll("[^0-9A-Za-z]", "_") + "-" + UUID.randomUUID();
         double failedBefore = failedByGateway(c.closeCode());
         try (RawWebSocket ws = RawWebSocket.connect(this.port, "/conformance/?t=" + tag, handshakeHeaders)) {
             assertThat(ws.handshake().status()).as("handshake").isEqualTo(101);
+            if (afterTraffic) {
+                ws.sendText(WARM_UP);
+                assertThat(ws.readFrame().text()).as("warm-up round trip").isEqualTo(WARM_UP);
+            }
             // Sent from another thread while this one reads: large messages flow both ways at once, and a gateway
             // that fails the connection may reset it before the client is done writing.
             CompletableFuture<Void> sent =
@@ -144,6 +225,16 @@ class ConformanceIntegrationTests {
             assertThat(close.closeCode())
                     .as("close code, reason '%s'", close.closeReason())
                     .isEqualTo(expectedClose);
+            if (c.gatewayFails()) {
+                // A real client answers the gateway's close, which lets the gateway end the connection at once
+                // (without the answer it waits for its linger; SessionLifecycleIntegrationTests covers that).
+                sent.handle((done, ex) -> null).orTimeout(30, TimeUnit.SECONDS).join();
+                try {
+                    ws.sendClose(close.closeCode(), "");
+                } catch (UncheckedIOException ex) {
+                    // Already reset: nothing to answer.
+                }
+            }
             assertThat(ws.awaitEndOfStream())
                     .as("the gateway ends the TCP connection")
                     .isTrue();
@@ -159,6 +250,9 @@ class ConformanceIntegrationTests {
                 await().atMost(Duration.ofSeconds(30)).until(() -> failedByGateway(c.closeCode()) == failedBefore + 1);
             }
             List<String> expectedAtBackend = new ArrayList<>();
+            if (afterTraffic) {
+                expectedAtBackend.add("text " + describe(utf8(WARM_UP)));
+            }
             for (ConformanceCase.Reply reply : c.replies()) {
                 expectedAtBackend.add(reply.backendType() + " " + describe(reply.sent()));
             }
@@ -590,7 +684,7 @@ class ConformanceIntegrationTests {
             ws.send(true, 0, CONTINUATION, utf8("fragment2"), true);
         }));
         // An empty close frame names no code: the gateway echoes it, and tells the backend 1000 (normal).
-        cases.add(closes("7.3.1", "close without payload", 1005, 1000, ws -> ws.send(CLOSE, new byte[0])));
+        cases.add(closes("7.3.1", "close without payload", 1000, 1000, ws -> ws.send(CLOSE, new byte[0])));
         cases.add(fails("7.3.2", "close with a 1-byte payload", 1002, ws -> ws.send(CLOSE, new byte[] {0x03})));
         cases.add(closes("7.3.3", "close 1000 without reason", 1000, 1000, ws -> ws.sendClose(1000, "")));
         cases.add(closes("7.3.4", "close 1000 with a reason", 1000, 1000, ws -> ws.sendClose(1000, "Hello World!")));

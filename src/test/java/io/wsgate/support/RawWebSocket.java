@@ -80,8 +80,20 @@ public final class RawWebSocket implements AutoCloseable {
      * head; the connection is open whatever the status, so a test can check a refusal too.
      */
     public static RawWebSocket connect(int port, String path, String... extraHeaders) {
+        return connect(port, path, 0, extraHeaders);
+    }
+
+    /**
+     * As {@link #connect(int, String, String...)}, with the socket's receive buffer set to {@code receiveBuffer}
+     * bytes (0: the system's default), so that a client that stops reading fills it quickly.
+     */
+    public static RawWebSocket connect(int port, String path, int receiveBuffer, String... extraHeaders) {
         try {
-            Socket socket = new Socket("127.0.0.1", port);
+            Socket socket = new Socket();
+            if (receiveBuffer > 0) {
+                socket.setReceiveBufferSize(receiveBuffer);
+            }
+            socket.connect(new java.net.InetSocketAddress("127.0.0.1", port));
             socket.setSoTimeout(TIMEOUT_MILLIS);
             socket.setTcpNoDelay(true);
             List<String> lines = new ArrayList<>(List.of(RawHttp.upgradeRequest(path)));
@@ -234,6 +246,25 @@ public final class RawWebSocket implements AutoCloseable {
             return false;
         } catch (IOException ex) {
             return true;
+        }
+    }
+
+    /** Half-closes: a FIN to the gateway, without a close frame. */
+    public void shutdownOutput() {
+        try {
+            this.socket.shutdownOutput();
+        } catch (IOException ex) {
+            throw new UncheckedIOException(ex);
+        }
+    }
+
+    /** Ends the connection with a TCP reset, without a close frame. */
+    public void reset() {
+        try {
+            this.socket.setSoLinger(true, 0);
+            this.socket.close();
+        } catch (IOException ex) {
+            throw new UncheckedIOException(ex);
         }
     }
 

@@ -3,9 +3,12 @@ package io.wsgate.support;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
@@ -21,7 +24,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import org.reactivestreams.Publisher;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.netty.Connection;
 import reactor.netty.DisposableServer;
 import reactor.netty.http.server.HttpServer;
 import reactor.netty.http.server.HttpServerRequest;
@@ -33,7 +38,8 @@ import reactor.netty.http.websocket.WebsocketOutbound;
 /**
  * A Reactor Netty WebSocket backend that does on command what the echo never does, so the relay's handling
  * of it can be observed: text {@code close:CODE:REASON} closes with that status, {@code die} drops the TCP
- * connection without a close frame, pings are answered with a pong of {@code backend:} plus the payload (the payload alone if that
+ * connection without a close frame ({@code reset}: with a TCP reset), {@code stream:N:SIZE} sends N binary messages
+ * of SIZE bytes as fast as they are taken, pings are answered with a pong of {@code backend:} plus the payload (the payload alone if that
  * would exceed 125 bytes),
  * other messages come back unchanged. Path {@code /status/N} refuses the handshake with status N; path
  * {@code /chat} speaks subprotocol {@code v2.chat} only. Each request's headers and the close it received
@@ -77,10 +83,32 @@ public final class ScriptedBackend implements AutoCloseable {
      * ping) in arrival order, and the close it received.
      */
     public record Recorded(
-            HttpHeaders handshake, List<Received> messages, CompletableFuture<WebSocketCloseStatus> close) {
+            HttpHeaders handshake,
+            List<Received> messages,
+            CompletableFuture<WebSocketCloseStatus> close,
+            CompletableFuture<Connection> connection) {
 
         public WebSocketCloseStatus awaitClose() {
             return this.close.orTimeout(30, TimeUnit.SECONDS).join();
+        }
+
+        /** The backend's connection of this session, for a test to act on at a moment of its choosing. */
+        public Connection awaitConnection() {
+            return this.connection.orTimeout(30, TimeUnit.SECONDS).join();
+        }
+
+        /** The backend sends a close frame with {@code code} and {@code reason} now. */
+        public void closeWith(int code, String reason) {
+            awaitConnection().channel().writeAndFlush(new CloseWebSocketFrame(code, reason));
+        }
+
+        /** The backend's connection ends now without a close frame: a FIN, or with {@code reset} a TCP reset. */
+        public void drop(boolean reset) {
+            Channel channel = awaitConnection().channel();
+            if (reset) {
+                channel.config().setOption(ChannelOption.SO_LINGER, 0);
+            }
+            channel.close();
         }
     }
 
@@ -105,8 +133,11 @@ public final class ScriptedBackend implements AutoCloseable {
     }
 
     private Publisher<Void> handle(HttpServerRequest request, HttpServerResponse response) {
-        Recorded recorded =
-                new Recorded(request.requestHeaders().copy(), new CopyOnWriteArrayList<>(), new CompletableFuture<>());
+        Recorded recorded = new Recorded(
+                request.requestHeaders().copy(),
+                new CopyOnWriteArrayList<>(),
+                new CompletableFuture<>(),
+                new CompletableFuture<>());
         String tag = new QueryStringDecoder(request.uri())
                 .parameters()
                 .getOrDefault("t", List.of(""))
@@ -132,7 +163,10 @@ public final class ScriptedBackend implements AutoCloseable {
     private Publisher<Void> script(WebsocketInbound in, WebsocketOutbound out, Recorded recorded) {
         this.openSessions.incrementAndGet();
         in.receiveCloseStatus().subscribe(recorded.close()::complete);
-        in.withConnection(connection -> connection.onDispose(this.openSessions::decrementAndGet));
+        in.withConnection(connection -> {
+            connection.onDispose(this.openSessions::decrementAndGet);
+            recorded.connection().complete(connection);
+        });
         return out.sendObject(in.aggregateFrames(MAX_MESSAGE)
                 .receiveFrames()
                 .doOnNext(frame -> record(recorded, frame))
@@ -168,6 +202,20 @@ public final class ScriptedBackend implements AutoCloseable {
             if (text.equals("die")) {
                 in.withConnection(connection -> connection.channel().close());
                 return Mono.empty();
+            }
+            if (text.equals("reset")) {
+                // SO_LINGER 0: the close sends a TCP reset instead of a FIN.
+                in.withConnection(connection -> {
+                    connection.channel().config().setOption(ChannelOption.SO_LINGER, 0);
+                    connection.channel().close();
+                });
+                return Mono.empty();
+            }
+            if (text.startsWith("stream:")) {
+                String[] parts = text.split(":", 3);
+                byte[] payload = new byte[Integer.parseInt(parts[2])];
+                return Flux.range(0, Integer.parseInt(parts[1]))
+                        .map(i -> new BinaryWebSocketFrame(Unpooled.wrappedBuffer(payload)));
             }
             return Mono.just(new TextWebSocketFrame(text));
         }

@@ -1,4 +1,4 @@
-package io.wsgate.proxy;
+package io.wsgate.session;
 
 import io.wsgate.metrics.Direction;
 import java.nio.charset.StandardCharsets;
@@ -14,7 +14,7 @@ import org.springframework.web.reactive.socket.WebSocketMessage;
  * size and the payload truncated to a bound, on the {@code wsgate.frames} logger. Turned on by the route's
  * {@code frame-log: true} metadata.
  */
-final class FrameLog {
+public final class FrameLog {
 
     static final String LOGGER_NAME = "wsgate.frames";
 
@@ -31,7 +31,7 @@ final class FrameLog {
         this.maxPayloadBytes = maxPayloadBytes;
     }
 
-    static FrameLog of(boolean enabled, int maxPayloadBytes) {
+    public static FrameLog of(boolean enabled, int maxPayloadBytes) {
         return enabled ? new FrameLog(true, maxPayloadBytes) : OFF;
     }
 

@@ -1,9 +1,12 @@
-package io.wsgate.proxy;
+package io.wsgate.session;
 
 import io.wsgate.metrics.ClosedBy;
 import io.wsgate.metrics.Direction;
 import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -17,15 +20,19 @@ import reactor.core.scheduler.Scheduler;
 
 /**
  * The timers of one open session, from its route's {@link RoutePolicy}: the idle timeout, the max session age, and
- * keepalive pings to both legs with their pong deadline. Each ends the session through
- * {@link ProxiedSession#closeByGateway(GatewayClose)}.
+ * keepalive pings to both legs with their pong deadline. Each ends the session through {@link SessionLifecycle}.
+ *
+ * <p>A keepalive ping carries this process's random nonce and the ping's number. Only a pong with that nonce and a
+ * number this session actually sent on that leg answers the gateway; any other pong is the peer's own business and
+ * is relayed. So a client cannot silence its own pong timeout with a made-up pong, and two wsgate instances in a row
+ * do not take each other's pongs.
  */
 final class SessionTimers implements Disposable {
 
-    /** Payload prefix of the gateway's own pings: a pong that echoes it answers the gateway, not the other leg. */
-    private static final String PING_PREFIX_TEXT = "wsgate-keepalive:";
+    /** This process's keepalive nonce: 16 hex digits, random per process. */
+    static final String NONCE = HexFormat.of().formatHex(new SecureRandom().generateSeed(8));
 
-    private static final byte[] PING_PREFIX = PING_PREFIX_TEXT.getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] PING_PREFIX = ("wsgate-keepalive:" + NONCE + ":").getBytes(StandardCharsets.US_ASCII);
 
     private final ProxiedSession session;
 
@@ -35,20 +42,12 @@ final class SessionTimers implements Disposable {
 
     private final Disposable.Swap idleCheck = Disposables.swap();
 
-    // One pong deadline per leg at a time, for the oldest ping not yet checked; later pings wait for it.
-    private final Disposable.Swap[] pongCheck = {Disposables.swap(), Disposables.swap()};
-
-    private final AtomicBoolean[] pongCheckPending = {new AtomicBoolean(), new AtomicBoolean()};
-
-    // Per leg (index 0 client, 1 backend): the last keepalive ping sent and the highest one answered.
-    private final AtomicLong[] pingSent = {new AtomicLong(), new AtomicLong()};
-
-    private final AtomicLong[] pongReceived = {new AtomicLong(), new AtomicLong()};
+    private final Keepalive[] keepalive = {new Keepalive(Leg.CLIENT), new Keepalive(Leg.BACKEND)};
 
     private SessionTimers(ProxiedSession session, Scheduler scheduler) {
         this.session = session;
         this.scheduler = scheduler;
-        this.tasks.addAll(java.util.List.of(this.idleCheck, this.pongCheck[0], this.pongCheck[1]));
+        this.tasks.addAll(List.of(this.idleCheck, this.keepalive[0].pongCheck, this.keepalive[1].pongCheck));
     }
 
     /** Starts the timers the session's route has on; {@link #dispose()} stops them when the session ends. */
@@ -73,19 +72,20 @@ final class SessionTimers implements Disposable {
     }
 
     /**
-     * Whether {@code message}, received in {@code direction}, is a pong answering one of the gateway's own pings;
-     * such a pong is recorded here and must not be relayed.
+     * Whether {@code message}, received in {@code direction}, is a pong answering one of this session's keepalive
+     * pings; such a pong is recorded here and must not be relayed.
      */
     boolean isKeepalivePong(Direction direction, WebSocketMessage message) {
         if (message.getType() != WebSocketMessage.Type.PONG) {
             return false;
         }
+        // A pong from the client travels client-to-backend: it answers the ping sent to the client.
+        Keepalive leg = this.keepalive[(direction == Direction.CLIENT_TO_BACKEND ? Leg.CLIENT : Leg.BACKEND).ordinal()];
         long answered = keepaliveNumber(message.getPayload());
-        if (answered < 0) {
+        if (answered <= 0 || answered > leg.sent.get()) {
             return false;
         }
-        // A pong from the client travels client-to-backend: it answers the ping sent to the client.
-        this.pongReceived[leg(direction == Direction.CLIENT_TO_BACKEND)].accumulateAndGet(answered, Math::max);
+        leg.answered.accumulateAndGet(answered, Math::max);
         return true;
     }
 
@@ -104,48 +104,52 @@ final class SessionTimers implements Disposable {
     }
 
     private void ping() {
-        ping(true, this.session.client());
-        ping(false, this.session.backend().session());
+        ping(this.keepalive[0], this.session.client());
+        ping(this.keepalive[1], this.session.backend());
     }
 
-    private void ping(boolean client, WebSocketSession leg) {
-        if (!leg.isOpen() || this.session.closedByGateway()) {
+    private void ping(Keepalive keepalive, WebSocketSession leg) {
+        if (!leg.isOpen() || this.session.lifecycle().isEnding()) {
             return;
         }
-        long number = this.pingSent[leg(client)].incrementAndGet();
-        byte[] payload = (PING_PREFIX_TEXT + number).getBytes(StandardCharsets.US_ASCII);
-        ClosedBy peer = client ? ClosedBy.CLIENT : ClosedBy.BACKEND;
+        long number = keepalive.sent.incrementAndGet();
+        byte[] payload = pingPayload(number);
+        ClosedBy peer = keepalive.leg.closedBy();
         // A send of its own beside the relay's: Reactor Netty writes each frame whole, so they interleave safely.
         leg.send(Mono.just(leg.pingMessage(factory -> factory.wrap(payload)))).subscribe(null, ex -> {});
         this.session.meters().keepalivePing(peer);
         Duration pongTimeout = this.session.policy().pongTimeout();
-        if (RoutePolicy.isOn(pongTimeout) && this.pongCheckPending[leg(client)].compareAndSet(false, true)) {
-            this.pongCheck[leg(client)].update(this.scheduler.schedule(
-                    () -> checkPong(client, number, pongTimeout), pongTimeout.toNanos(), TimeUnit.NANOSECONDS));
+        if (RoutePolicy.isOn(pongTimeout) && keepalive.pongCheckPending.compareAndSet(false, true)) {
+            keepalive.pongCheck.update(this.scheduler.schedule(
+                    () -> checkPong(keepalive, number, pongTimeout), pongTimeout.toNanos(), TimeUnit.NANOSECONDS));
         }
     }
 
-    private void checkPong(boolean client, long number, Duration pongTimeout) {
-        this.pongCheckPending[leg(client)].set(false);
-        if (this.pongReceived[leg(client)].get() < number && !this.session.closedByGateway()) {
-            this.session.meters().keepaliveUnanswered(client ? ClosedBy.CLIENT : ClosedBy.BACKEND);
-            close(GatewayClose.pongTimeout(client, pongTimeout));
+    private void checkPong(Keepalive keepalive, long number, Duration pongTimeout) {
+        keepalive.pongCheckPending.set(false);
+        if (keepalive.answered.get() < number && !this.session.lifecycle().isEnding()) {
+            this.session.meters().keepaliveUnanswered(keepalive.leg.closedBy());
+            close(GatewayClose.pongTimeout(keepalive.leg, pongTimeout));
         }
     }
 
     private void close(GatewayClose close) {
-        this.session.closeByGateway(close).subscribe();
+        this.session.lifecycle().close(close);
     }
 
-    private static int leg(boolean client) {
-        return client ? 0 : 1;
+    static byte[] pingPayload(long number) {
+        byte[] digits = Long.toString(number).getBytes(StandardCharsets.US_ASCII);
+        byte[] payload = new byte[PING_PREFIX.length + digits.length];
+        System.arraycopy(PING_PREFIX, 0, payload, 0, PING_PREFIX.length);
+        System.arraycopy(digits, 0, payload, PING_PREFIX.length, digits.length);
+        return payload;
     }
 
-    /** The number in a keepalive pong's payload, or -1 when the payload is not one of the gateway's pings. */
-    private static long keepaliveNumber(DataBuffer payload) {
+    /** The number in a keepalive pong's payload, or -1 when the payload is not one of this process's pings. */
+    static long keepaliveNumber(DataBuffer payload) {
         int length = payload.readableByteCount();
         int start = payload.readPosition();
-        if (length <= PING_PREFIX.length || length > PING_PREFIX.length + 19) {
+        if (length <= PING_PREFIX.length || length > PING_PREFIX.length + 18) {
             return -1;
         }
         for (int i = 0; i < PING_PREFIX.length; i++) {
@@ -172,5 +176,23 @@ final class SessionTimers implements Disposable {
     @Override
     public boolean isDisposed() {
         return this.tasks.isDisposed();
+    }
+
+    /** One leg's keepalive: pings sent, the highest answered, and the one pong deadline pending at a time. */
+    private static final class Keepalive {
+
+        final Leg leg;
+
+        final AtomicLong sent = new AtomicLong();
+
+        final AtomicLong answered = new AtomicLong();
+
+        final Disposable.Swap pongCheck = Disposables.swap();
+
+        final AtomicBoolean pongCheckPending = new AtomicBoolean();
+
+        Keepalive(Leg leg) {
+            this.leg = leg;
+        }
     }
 }

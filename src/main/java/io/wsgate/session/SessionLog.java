@@ -1,4 +1,4 @@
-package io.wsgate.proxy;
+package io.wsgate.session;
 
 import io.wsgate.metrics.Direction;
 import java.net.InetSocketAddress;
@@ -11,21 +11,22 @@ import org.springframework.web.reactive.socket.CloseStatus;
  * The session log on the {@code wsgate.session} logger, the successor of httpd's {@code LogLevel debug}: one
  * INFO line per finished session, DEBUG lines at each step of the handshake and close.
  */
-final class SessionLog {
+public final class SessionLog {
 
-    static final String LOGGER_NAME = "wsgate.session";
+    public static final String LOGGER_NAME = "wsgate.session";
 
     private static final Logger logger = LoggerFactory.getLogger(LOGGER_NAME);
 
     private SessionLog() {}
 
-    static void routeMatched(String routeId, InetSocketAddress client, URI backendUri) {
+    public static void routeMatched(String routeId, InetSocketAddress client, URI backendUri) {
         if (logger.isDebugEnabled()) {
             logger.debug("route={} client={} matched, backend={}", routeId, address(client), safe(backendUri));
         }
     }
 
-    static void backendHandshakeSent(String routeId, InetSocketAddress client, URI backendUri, Object protocols) {
+    public static void backendHandshakeSent(
+            String routeId, InetSocketAddress client, URI backendUri, Object protocols) {
         if (logger.isDebugEnabled()) {
             logger.debug(
                     "route={} client={} backend handshake sent to {} offering {}",
@@ -36,7 +37,7 @@ final class SessionLog {
         }
     }
 
-    static void backendAnswered(String routeId, InetSocketAddress client, String protocol, long nanos) {
+    public static void backendAnswered(String routeId, InetSocketAddress client, String protocol, long nanos) {
         if (logger.isDebugEnabled()) {
             logger.debug(
                     "route={} client={} backend answered 101 in {}ms with subprotocol {}",
@@ -78,17 +79,18 @@ final class SessionLog {
         }
     }
 
-    /** The gateway failed the client for an invalid frame (INFO: the operator sees why a session ended so). */
-    static void clientFailed(ProxiedSession session, CloseStatus status) {
+    /** The gateway failed a leg for an invalid frame (INFO: the operator sees why a session ended so). */
+    static void legFailed(ProxiedSession session, Leg leg, CloseStatus status) {
         logger.info(
-                "route={} client={} failed by the gateway with {}: {}",
+                "route={} client={} {} failed by the gateway with {}: {}",
                 session.routeId(),
                 address(session.clientAddress()),
+                leg.tag(),
                 status.getCode(),
                 status.getReason());
     }
 
-    static void finished(ProxiedSession session, ProxiedSession.FirstClose close) {
+    static void finished(ProxiedSession session, SessionLifecycle.Ending close) {
         if (logger.isInfoEnabled()) {
             logger.info(
                     "route={} client={} backend={} duration={}ms client-to-backend={}msg/{}B"
@@ -106,7 +108,7 @@ final class SessionLog {
         }
     }
 
-    static String address(InetSocketAddress address) {
+    public static String address(InetSocketAddress address) {
         if (address == null) {
             return "-";
         }
@@ -115,7 +117,7 @@ final class SessionLog {
     }
 
     /** The backend URI without its query, which may carry tokens. */
-    static String safe(URI uri) {
+    public static String safe(URI uri) {
         if (uri == null) {
             return "-";
         }

@@ -1,4 +1,4 @@
-package io.wsgate.proxy;
+package io.wsgate.session;
 
 import java.util.List;
 import java.util.Set;

@@ -1,4 +1,4 @@
-package io.wsgate.proxy;
+package io.wsgate.session;
 
 import java.time.Duration;
 import java.util.List;
@@ -21,7 +21,7 @@ import reactor.core.scheduler.Scheduler;
  * This lifecycle runs at the default phase, which stops before the web server's graceful shutdown, so the server
  * then finds the connections already closed and stops at once.
  */
-class SessionDrain implements SmartLifecycle {
+public class SessionDrain implements SmartLifecycle {
 
     private static final Logger logger = LoggerFactory.getLogger(SessionDrain.class);
 
@@ -48,7 +48,7 @@ class SessionDrain implements SmartLifecycle {
     }
 
     /** Whether the gateway is draining: new handshakes are refused. */
-    boolean isDraining() {
+    public boolean isDraining() {
         return this.draining;
     }
 
@@ -77,7 +77,7 @@ class SessionDrain implements SmartLifecycle {
         Mono<Void> closes = Flux.range(0, sessions.size())
                 .flatMap(
                         i -> Mono.delay(Duration.ofNanos(step * i), this.scheduler)
-                                .then(Mono.defer(() -> sessions.get(i).closeByGateway(GatewayClose.shutdown()))),
+                                .then(Mono.fromRunnable(() -> sessions.get(i).closeByGateway(GatewayClose.shutdown()))),
                         Math.max(1, sessions.size()))
                 .then();
         Mono<Void> allClosed = Flux.interval(Duration.ofMillis(20), this.scheduler)
@@ -86,7 +86,7 @@ class SessionDrain implements SmartLifecycle {
                 .then();
         // A handshake already past the 503 check when the drain began opens its session after the snapshot.
         Mono<Void> latecomers = Mono.defer(() -> Flux.fromIterable(this.openSessions.snapshot())
-                .flatMap(session -> session.closeByGateway(GatewayClose.shutdown()))
+                .doOnNext(session -> session.closeByGateway(GatewayClose.shutdown()))
                 .then());
         closes.then(latecomers)
                 .then(allClosed)

@@ -1,4 +1,4 @@
-package io.wsgate.proxy;
+package io.wsgate.session;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -38,14 +38,28 @@ class CloseCodesTests {
 
     @Test
     void aClientFailedByTheGatewayIsReportedToTheBackendAsGoneWithTheErrorInTheReason() {
-        CloseStatus toBackend = CloseCodes.clientFailed(new CloseStatus(1007, "bytes are not UTF-8"));
+        CloseStatus toBackend = CloseCodes.failed(Leg.CLIENT, new CloseStatus(1007, "bytes are not UTF-8"));
         assertThat(toBackend.getCode()).isEqualTo(1001);
         assertThat(toBackend.getReason()).isEqualTo("client failed with 1007: bytes are not UTF-8");
     }
 
     @Test
+    void aBackendFailedByTheGatewayIsReportedToTheClientAsAnUnexpectedCondition() {
+        CloseStatus toClient = CloseCodes.failed(Leg.BACKEND, new CloseStatus(1009, "message too big"));
+        assertThat(toClient.getCode()).isEqualTo(1011);
+        assertThat(toClient.getReason()).isEqualTo("backend failed with 1009: message too big");
+    }
+
+    @Test
+    void aPeerThatClosedGetsItsOwnCodeBackAndNeverOneThatOnlyDescribesAMissingFrame() {
+        assertThat(CloseCodes.echoed(new CloseStatus(4000, "bye"))).isEqualTo(new CloseStatus(4000, "bye"));
+        assertThat(CloseCodes.echoed(CloseStatus.NO_STATUS_CODE)).isEqualTo(CloseStatus.NORMAL);
+        assertThat(CloseCodes.echoed(new CloseStatus(1015))).isEqualTo(CloseStatus.PROTOCOL_ERROR);
+    }
+
+    @Test
     void aReasonIsCutToWhatFitsACloseFrame() {
-        String reason = ClientFrameCheck.reason("é".repeat(100));
+        String reason = CloseCodes.fit("é".repeat(100));
         assertThat(reason.getBytes(java.nio.charset.StandardCharsets.UTF_8)).hasSizeLessThanOrEqualTo(123);
         assertThat(reason).isEqualTo("é".repeat(61));
     }

@@ -1,4 +1,4 @@
-package io.wsgate.proxy;
+package io.wsgate.session;
 
 import io.wsgate.metrics.Direction;
 import io.wsgate.metrics.GatewayCloseReason;
@@ -9,7 +9,7 @@ import org.springframework.web.reactive.socket.CloseStatus;
  * The gateway ending a session itself: the status each leg gets, why (the meter's reason), and a detail for the
  * session log.
  */
-record GatewayClose(GatewayCloseReason reason, CloseStatus toClient, CloseStatus toBackend, String detail) {
+public record GatewayClose(GatewayCloseReason reason, CloseStatus toClient, CloseStatus toBackend, String detail) {
 
     private static final int GOING_AWAY = CloseStatus.GOING_AWAY.getCode();
 
@@ -25,7 +25,17 @@ record GatewayClose(GatewayCloseReason reason, CloseStatus toClient, CloseStatus
                 "session reached its age limit of " + millis(limit));
     }
 
-    static GatewayClose shutdown() {
+    /**
+     * Reactor Netty gave up a leg on its own (a failed write or relay stream): both legs hear of an unexpected
+     * condition.
+     */
+    static GatewayClose relayFailed(Leg leg) {
+        CloseStatus status = new CloseStatus(CloseStatus.SERVER_ERROR.getCode(), "gateway relay error");
+        return new GatewayClose(
+                GatewayCloseReason.RELAY_ERROR, status, status, "the " + leg.tag() + " leg failed in the relay");
+    }
+
+    public static GatewayClose shutdown() {
         return bothLegs(GatewayCloseReason.SHUTDOWN, "going away", "gateway shutting down");
     }
 
@@ -47,10 +57,10 @@ record GatewayClose(GatewayCloseReason reason, CloseStatus toClient, CloseStatus
     }
 
     /** A leg that stopped answering pings; both legs get 1001 (the silent one will likely never read it). */
-    static GatewayClose pongTimeout(boolean client, Duration pongTimeout) {
-        String peer = client ? "client" : "backend";
+    static GatewayClose pongTimeout(Leg leg, Duration pongTimeout) {
+        String peer = leg.tag();
         return bothLegs(
-                client ? GatewayCloseReason.CLIENT_PONG_TIMEOUT : GatewayCloseReason.BACKEND_PONG_TIMEOUT,
+                leg == Leg.CLIENT ? GatewayCloseReason.CLIENT_PONG_TIMEOUT : GatewayCloseReason.BACKEND_PONG_TIMEOUT,
                 peer + " not responding",
                 "no pong from the " + peer + " within " + millis(pongTimeout));
     }

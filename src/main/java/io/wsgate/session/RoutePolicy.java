@@ -1,4 +1,4 @@
-package io.wsgate.proxy;
+package io.wsgate.session;
 
 import io.wsgate.config.WsgateProperties;
 import io.wsgate.metrics.Direction;
@@ -18,7 +18,7 @@ import org.springframework.util.unit.DataSize;
  * @param maxMessageSizeClientToBackend largest message from the client, in bytes; {@code Long.MAX_VALUE}: no limit
  * @param maxMessageSizeBackendToClient largest message from the backend, in bytes; {@code Long.MAX_VALUE}: no limit
  */
-record RoutePolicy(
+public record RoutePolicy(
         Duration idleTimeout,
         Duration pingInterval,
         Duration pongTimeout,
@@ -27,21 +27,21 @@ record RoutePolicy(
         Duration maxSessionAge,
         Duration maxSessionAgeJitter) {
 
-    static final String IDLE_TIMEOUT = "idle-timeout";
+    public static final String IDLE_TIMEOUT = "idle-timeout";
 
-    static final String PING_INTERVAL = "ping-interval";
+    public static final String PING_INTERVAL = "ping-interval";
 
-    static final String PONG_TIMEOUT = "pong-timeout";
+    public static final String PONG_TIMEOUT = "pong-timeout";
 
-    static final String MAX_MESSAGE_SIZE = "max-message-size";
+    public static final String MAX_MESSAGE_SIZE = "max-message-size";
 
-    static final String MAX_MESSAGE_SIZE_CLIENT_TO_BACKEND = "max-message-size-client-to-backend";
+    public static final String MAX_MESSAGE_SIZE_CLIENT_TO_BACKEND = "max-message-size-client-to-backend";
 
-    static final String MAX_MESSAGE_SIZE_BACKEND_TO_CLIENT = "max-message-size-backend-to-client";
+    public static final String MAX_MESSAGE_SIZE_BACKEND_TO_CLIENT = "max-message-size-backend-to-client";
 
-    static final String MAX_SESSION_AGE = "max-session-age";
+    public static final String MAX_SESSION_AGE = "max-session-age";
 
-    static final String MAX_SESSION_AGE_JITTER = "max-session-age-jitter";
+    public static final String MAX_SESSION_AGE_JITTER = "max-session-age-jitter";
 
     private static final ConversionService conversion = ApplicationConversionService.getSharedInstance();
 
@@ -49,7 +49,7 @@ record RoutePolicy(
      * The policy of a route with {@code metadata}. Throws {@link IllegalArgumentException} naming the key when a
      * value is not a duration or size.
      */
-    static RoutePolicy of(Map<String, Object> metadata, WsgateProperties.Session defaults) {
+    public static RoutePolicy of(Map<String, Object> metadata, WsgateProperties.Session defaults) {
         DataSize bothWays = get(metadata, MAX_MESSAGE_SIZE, DataSize.class, defaults.getMaxMessageSize());
         long maxMessageSize = bothWays != null ? bothWays.toBytes() : Long.MAX_VALUE;
         return new RoutePolicy(

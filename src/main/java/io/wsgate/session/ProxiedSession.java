@@ -1,0 +1,148 @@
+package io.wsgate.session;
+
+import io.wsgate.metrics.ClosedBy;
+import io.wsgate.metrics.Direction;
+import io.wsgate.metrics.RouteMeters;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLongArray;
+import org.springframework.web.reactive.socket.CloseStatus;
+import org.springframework.web.reactive.socket.WebSocketMessage;
+import org.springframework.web.reactive.socket.WebSocketSession;
+
+/**
+ * One proxied session as the operator sees it: where it goes, what went through it each way, and how it ended
+ * ({@link SessionLifecycle}). Feeds the route's meters and the session log.
+ */
+public final class ProxiedSession {
+
+    private final String routeId;
+
+    private final InetSocketAddress clientAddress;
+
+    private final URI backendUri;
+
+    private final RouteMeters meters;
+
+    private final FrameLog frameLog;
+
+    private final RoutePolicy policy;
+
+    private final SessionLifecycle lifecycle = new SessionLifecycle(this);
+
+    private final long startNanos = System.nanoTime();
+
+    // Per direction: [messages, bytes]; each direction is written by one relay stream at a time.
+    private final AtomicLongArray counts = new AtomicLongArray(4);
+
+    private volatile long lastMessageNanos = this.startNanos;
+
+    private volatile WebSocketSession client;
+
+    private volatile WebSocketSession backend;
+
+    public ProxiedSession(
+            String routeId,
+            InetSocketAddress clientAddress,
+            URI backendUri,
+            RouteMeters meters,
+            FrameLog frameLog,
+            RoutePolicy policy) {
+        this.routeId = routeId;
+        this.clientAddress = clientAddress;
+        this.backendUri = backendUri;
+        this.meters = meters;
+        this.frameLog = frameLog;
+        this.policy = policy;
+    }
+
+    public String routeId() {
+        return this.routeId;
+    }
+
+    InetSocketAddress clientAddress() {
+        return this.clientAddress;
+    }
+
+    URI backendUri() {
+        return this.backendUri;
+    }
+
+    RoutePolicy policy() {
+        return this.policy;
+    }
+
+    RouteMeters meters() {
+        return this.meters;
+    }
+
+    /** How this session ends; every close goes through it. */
+    public SessionLifecycle lifecycle() {
+        return this.lifecycle;
+    }
+
+    WebSocketSession client() {
+        return this.client;
+    }
+
+    WebSocketSession backend() {
+        return this.backend;
+    }
+
+    /** The client is upgraded and relaying to {@code backend}: the session is open. */
+    void opened(WebSocketSession client, WebSocketSession backend) {
+        this.client = client;
+        this.backend = backend;
+        this.meters.sessionOpened();
+    }
+
+    void relayed(Direction direction, WebSocketMessage message) {
+        int size = message.getPayload().readableByteCount();
+        if (message.getType() == WebSocketMessage.Type.TEXT || message.getType() == WebSocketMessage.Type.BINARY) {
+            this.lastMessageNanos = System.nanoTime();
+        }
+        int base = direction.ordinal() * 2;
+        this.counts.lazySet(base, this.counts.get(base) + 1);
+        this.counts.lazySet(base + 1, this.counts.get(base + 1) + size);
+        this.meters.message(direction, message.getType(), size);
+        this.frameLog.log(this, direction, message);
+    }
+
+    long messages(Direction direction) {
+        return this.counts.get(direction.ordinal() * 2);
+    }
+
+    long bytes(Direction direction) {
+        return this.counts.get(direction.ordinal() * 2 + 1);
+    }
+
+    /** The gateway ends the session (timers, limits, drain), unless it is ending already. */
+    public void closeByGateway(GatewayClose close) {
+        this.lifecycle.close(close);
+    }
+
+    /** Time since the last text or binary message either way (or since the session opened). */
+    Duration quietFor() {
+        return Duration.ofNanos(System.nanoTime() - this.lastMessageNanos);
+    }
+
+    Duration lasted() {
+        return Duration.ofNanos(System.nanoTime() - this.startNanos);
+    }
+
+    /** Records the end of the session in the meters; called once, when both legs are closed. */
+    SessionLifecycle.Ending closed() {
+        SessionLifecycle.Ending ending = this.lifecycle.ending();
+        if (ending == null) {
+            // Cannot happen: both legs closed means the lifecycle heard of it.
+            ending = new SessionLifecycle.Ending(
+                    ClosedBy.GATEWAY, CloseStatus.NO_CLOSE_FRAME.getCode(), null, null, null, null);
+        }
+        this.meters.sessionClosed(lasted(), ending.code(), ending.closedBy());
+        if (ending.byGateway() != null) {
+            this.meters.gatewayClosed(ending.byGateway().reason());
+        }
+        return ending;
+    }
+}

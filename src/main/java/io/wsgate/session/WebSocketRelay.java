@@ -1,0 +1,132 @@
+package io.wsgate.session;
+
+import io.netty.channel.Channel;
+import io.wsgate.metrics.Direction;
+import java.lang.reflect.Method;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.util.ReflectionUtils;
+import org.springframework.web.reactive.socket.WebSocketMessage;
+import org.springframework.web.reactive.socket.WebSocketSession;
+import org.springframework.web.reactive.socket.adapter.AbstractWebSocketSession;
+import org.springframework.web.reactive.socket.adapter.ReactorNettyWebSocketSession;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+import reactor.netty.channel.AbortedException;
+
+/**
+ * Relays messages both ways between an upgraded client and its backend. Backpressure is end to end: each leg reads
+ * only as fast as the other leg writes. How the session ends is not decided here but by its
+ * {@link SessionLifecycle}, which this relay hands both connections to before the first message.
+ */
+public class WebSocketRelay {
+
+    private static final Logger logger = LoggerFactory.getLogger(WebSocketRelay.class);
+
+    /** How long the relay's writes may outlive both connections before the session is let go anyway. */
+    private static final Duration SEND_GRACE = Duration.ofSeconds(5);
+
+    private static final Method GET_DELEGATE = delegateAccessor();
+
+    private final OpenSessions openSessions;
+
+    private final Scheduler timerScheduler;
+
+    WebSocketRelay(OpenSessions openSessions, Scheduler timerScheduler) {
+        this.openSessions = openSessions;
+        this.timerScheduler = timerScheduler;
+    }
+
+    /**
+     * Relays until both legs' connections are closed; {@code releaseBackend} then lets the backend connection go.
+     */
+    public Mono<Void> relay(
+            WebSocketSession client, WebSocketSession backend, Runnable releaseBackend, ProxiedSession session) {
+        SessionLifecycle lifecycle = session.lifecycle();
+        lifecycle.clientUpgraded(channel(client));
+        session.opened(client, backend);
+        this.openSessions.add(session);
+        SessionTimers timers = SessionTimers.start(session, this.timerScheduler);
+        SessionLog.clientUpgraded(session);
+
+        Mono<Void> toBackend = backend.send(relayed(client.receive(), session, timers, Direction.CLIENT_TO_BACKEND))
+                .onErrorResume(ex -> logged("client to backend", session, ex));
+        Mono<Void> toClient = client.send(relayed(backend.receive(), session, timers, Direction.BACKEND_TO_CLIENT))
+                .onErrorResume(ex -> logged("backend to client", session, ex));
+
+        // Both connections closed is the end of the session. The sends normally end with them; should one not (a
+        // write to a connection that is already gone), it is not allowed to hold the session open.
+        Mono<Void> ended = lifecycle.ended().cache();
+        Mono<Void> sendsOrGrace = Mono.when(toBackend, toClient)
+                .or(ended.then(Mono.delay(SEND_GRACE, this.timerScheduler))
+                        .then(Mono.fromRunnable(() -> logger.debug(
+                                "Route {}: relay writes outlived both legs' close; ended", session.routeId()))));
+        return Mono.when(ended, sendsOrGrace).doFinally(signal -> {
+            timers.dispose();
+            this.openSessions.remove(session);
+            releaseBackend.run();
+            SessionLog.finished(session, session.closed());
+        });
+    }
+
+    private static Flux<WebSocketMessage> relayed(
+            Flux<WebSocketMessage> inbound, ProxiedSession session, SessionTimers timers, Direction direction) {
+        long maxMessageSize = session.policy().maxMessageSize(direction);
+        SessionLifecycle lifecycle = session.lifecycle();
+        // Dropped messages need no release: Reactor Netty releases each inbound frame after delivery.
+        return inbound.filter(message -> {
+                    if (lifecycle.isEnding() || timers.isKeepalivePong(direction, message)) {
+                        return false;
+                    }
+                    int size = message.getPayload().readableByteCount();
+                    if (size > maxMessageSize) {
+                        lifecycle.close(GatewayClose.messageTooBig(direction, size, maxMessageSize));
+                        return false;
+                    }
+                    return true;
+                })
+                // retain(): the other leg's write releases it.
+                .doOnNext(message -> {
+                    session.relayed(direction, message);
+                    message.retain();
+                });
+    }
+
+    /**
+     * The Netty channel under a Reactor Netty WebSocket session. Spring keeps the connection behind a protected
+     * accessor, and the session's lifecycle needs the channel itself (see {@link LegGate}).
+     */
+    static Channel channel(WebSocketSession session) {
+        if (!(session instanceof ReactorNettyWebSocketSession)) {
+            throw new IllegalStateException("Not a Reactor Netty WebSocket session: " + session);
+        }
+        Object delegate = ReflectionUtils.invokeMethod(GET_DELEGATE, session);
+        AtomicReference<Channel> channel = new AtomicReference<>();
+        ((ReactorNettyWebSocketSession.WebSocketConnection) delegate)
+                .getInbound()
+                .withConnection(connection -> channel.set(connection.channel()));
+        return channel.get();
+    }
+
+    private static Method delegateAccessor() {
+        Method method = ReflectionUtils.findMethod(AbstractWebSocketSession.class, "getDelegate");
+        if (method == null) {
+            throw new IllegalStateException("AbstractWebSocketSession#getDelegate not found");
+        }
+        ReflectionUtils.makeAccessible(method);
+        return method;
+    }
+
+    private static Mono<Void> logged(String direction, ProxiedSession session, Throwable ex) {
+        if (ex instanceof AbortedException || session.lifecycle().isEnding()) {
+            // A leg that is already gone or closing; how the session ends is the lifecycle's.
+            logger.debug("Route {}: relay {} ended: {}", session.routeId(), direction, ex.toString());
+        } else {
+            logger.warn("Route {}: relay {} failed: {}", session.routeId(), direction, ex.toString());
+        }
+        return Mono.empty();
+    }
+}
