@@ -37,6 +37,13 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/component: echo
 {{- end }}
 
+{{/* Labels of the management Service, which the ServiceMonitor selects (the traffic Service has none of it). */}}
+{{- define "wsgate.managementLabels" -}}
+app.kubernetes.io/name: {{ include "wsgate.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: management
+{{- end }}
+
 {{- define "wsgate.image" -}}
 {{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
 {{- end }}
@@ -61,14 +68,17 @@ the gateway while it still drains sessions.
 {{- end }}
 {{- end }}
 
-{{/* The gateway's application.yml: routes and static instances from values, extraConfig over them. */}}
+{{/*
+The gateway's application.yml: routes and static instances from values, the in-process echo off (the gateway
+pods only proxy; the echo runs as its own Deployment), extraConfig over them.
+*/}}
 {{- define "wsgate.applicationYaml" -}}
 {{- $routes := tpl (toYaml .Values.routes) . | fromYamlArray }}
 {{- $cloud := dict "gateway" (dict "server" (dict "webflux" (dict "routes" $routes))) }}
 {{- with .Values.discoveryInstances }}
 {{- $_ := set $cloud "discovery" (dict "client" (dict "simple" (dict "instances" .))) }}
 {{- end }}
-{{- $config := dict "spring" (dict "cloud" $cloud) }}
+{{- $config := dict "spring" (dict "cloud" $cloud) "wsgate" (dict "echo" (dict "enabled" false)) }}
 {{- $config = mustMergeOverwrite $config (deepCopy .Values.extraConfig) }}
 {{- toYaml $config }}
 {{- end }}

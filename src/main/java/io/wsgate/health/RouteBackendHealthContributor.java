@@ -1,5 +1,6 @@
 package io.wsgate.health;
 
+import io.wsgate.config.RedactedUri;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,7 +39,8 @@ class RouteBackendHealthContributor implements CompositeHealthContributor {
                 return Health.unknown().withDetail("reason", "not checked yet").build();
             }
             Health.Builder health = check.up() ? Health.up() : Health.down();
-            health.withDetail("uri", check.routeUri().toString());
+            // Redacted: these details are served to whoever reaches the management port.
+            health.withDetail("uri", RedactedUri.of(check.routeUri()));
             if (check.backends().isEmpty()) {
                 health.withDetail("error", "no backend instance");
             }
@@ -51,7 +53,7 @@ class RouteBackendHealthContributor implements CompositeHealthContributor {
 
     private static Map<String, Object> details(BackendCheck check) {
         Map<String, Object> details = new LinkedHashMap<>();
-        details.put("backend", check.backend().toString());
+        details.put("backend", RedactedUri.of(check.backend()));
         details.put("status", check.up() ? "UP" : "DOWN");
         details.put("latencyMs", check.latency().toMillis());
         details.put("checkedAt", check.checkedAt().toString());

@@ -2,6 +2,7 @@ package io.wsgate.health;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.wsgate.config.RedactedUri;
 import io.wsgate.metrics.WsgateMeterNames;
 import java.net.URI;
 import java.time.Duration;
@@ -94,9 +95,13 @@ class RouteHealthMonitor implements SmartLifecycle {
             }
             if (previous == null || previous.up() != check.up()) {
                 if (check.up()) {
-                    logger.info("Route {}: backend {} is UP", routeId, check.routeUri());
+                    logger.info("Route {}: backend {} is UP", routeId, RedactedUri.of(check.routeUri()));
                 } else {
-                    logger.warn("Route {}: backend {} is DOWN: {}", routeId, check.routeUri(), check.errors());
+                    logger.warn(
+                            "Route {}: backend {} is DOWN: {}",
+                            routeId,
+                            RedactedUri.of(check.routeUri()),
+                            check.errors());
                 }
             }
         });
@@ -159,7 +164,7 @@ class RouteHealthMonitor implements SmartLifecycle {
             }
             return this.backends.stream()
                     .filter(check -> !check.up())
-                    .map(check -> check.backend() + ": " + check.error())
+                    .map(check -> RedactedUri.of(check.backend()) + ": " + check.error())
                     .collect(Collectors.joining("; "));
         }
     }

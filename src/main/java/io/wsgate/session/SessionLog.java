@@ -1,5 +1,6 @@
 package io.wsgate.session;
 
+import io.wsgate.config.RedactedUri;
 import io.wsgate.metrics.Direction;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -116,11 +117,8 @@ public final class SessionLog {
         return host + ":" + address.getPort();
     }
 
-    /** The backend URI without its query, which may carry tokens. */
+    /** The backend URI without userinfo and query, which may carry credentials. */
     public static String safe(URI uri) {
-        if (uri == null) {
-            return "-";
-        }
-        return uri.getRawQuery() == null ? uri.toString() : uri.toString().replace("?" + uri.getRawQuery(), "?...");
+        return RedactedUri.of(uri);
     }
 }

@@ -70,7 +70,7 @@ class ComposeFileTests {
         Map<String, Object> routes = load(Path.of("deploy/compose/gateway/application.yml"));
 
         assertThat(at(compose, "services.gateway.volumes.0")).isEqualTo("./deploy/compose/gateway:/app/config:ro");
-        assertThat(at(compose, "services.gateway.ports")).isEqualTo(List.of("8080:8080", "8081:8081"));
+        assertThat(at(routes, "wsgate.echo.enabled")).isEqualTo(false);
         assertThat(at(routes, "spring.cloud.gateway.server.webflux.routes.0.uri"))
                 .isEqualTo("lb:ws://echo-pool");
         for (String echo : List.of("echo-1", "echo-2")) {
@@ -81,6 +81,18 @@ class ComposeFileTests {
                     .asString()
                     .contains("http://" + echo + ":8088");
         }
+    }
+
+    @Test
+    void onlyTheTrafficPortIsPublishedBeyondTheHostsLoopback() throws IOException {
+        Map<String, Object> services = RenderedChart.asMap(load(COMPOSE).get("services"));
+
+        assertThat(at(services, "gateway.ports")).isEqualTo(List.of("8080:8080", "127.0.0.1:8081:8081"));
+        assertThat(at(services, "prometheus.ports")).isEqualTo(List.of("127.0.0.1:9090:9090"));
+        assertThat(at(services, "grafana.ports")).isEqualTo(List.of("127.0.0.1:3000:3000"));
+        assertThat(services.keySet())
+                .filteredOn(name -> name.startsWith("echo"))
+                .allSatisfy(echo -> assertThat(at(services, echo + ".ports")).isNull());
     }
 
     private static List<Error> validate(Map<String, Object> compose) throws IOException {

@@ -14,6 +14,10 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
 
 /** {@code helm lint} and {@code helm template} of {@code helm/wsgate}: defaults, variants, schema. */
 class HelmChartTests {
@@ -102,18 +106,118 @@ class HelmChartTests {
         assertThat(grace).isGreaterThan(preStop + (int) window.toSeconds());
     }
 
-    @Test
-    void serviceExposesBothPortsWithLoadBalancerAnnotationsFromValues() {
-        Map<String, Object> service = RenderedChart.render(t -> t.set("service.type", "LoadBalancer")
-                        .set("service.annotations.service\\.beta\\.kubernetes\\.io/aws-load-balancer-type", "nlb"))
-                .get("Service", "demo-wsgate");
+    @ParameterizedTest(name = "service.type={0}")
+    @ValueSource(strings = {"ClusterIP", "NodePort", "LoadBalancer"})
+    void managementPortIsOnItsOwnClusterIpServiceWhateverTheTrafficServiceType(String type) {
+        RenderedChart chart = RenderedChart.render(t -> t.set("service.type", type)
+                .set("service.annotations.service\\.beta\\.kubernetes\\.io/aws-load-balancer-type", "nlb"));
+        Map<String, Object> traffic = chart.get("Service", "demo-wsgate");
+        Map<String, Object> management = chart.get("Service", "demo-wsgate-mgmt");
 
-        assertThat(at(service, "spec.type")).isEqualTo("LoadBalancer");
-        assertThat(at(service, "metadata.annotations"))
+        assertThat(at(traffic, "spec.type")).isEqualTo(type);
+        assertThat(at(traffic, "metadata.annotations"))
                 .isEqualTo(Map.of("service.beta.kubernetes.io/aws-load-balancer-type", "nlb"));
-        assertThat(list(service, "spec.ports"))
-                .extracting(p -> at(p, "name") + ":" + at(p, "port") + "->" + at(p, "targetPort"))
-                .containsExactly("http:8080->http", "management:8081->management");
+        assertThat(list(traffic, "spec.ports")).extracting(HelmChartTests::port).containsExactly("http:8080->http");
+
+        assertThat(at(management, "spec.type")).isEqualTo("ClusterIP");
+        assertThat(at(management, "metadata.annotations")).isNull();
+        assertThat(list(management, "spec.ports"))
+                .extracting(HelmChartTests::port)
+                .containsExactly("management:8081->management");
+        assertThat(at(management, "spec.selector")).isEqualTo(at(traffic, "spec.selector"));
+        // The traffic and management Services, and the echo backend's.
+        assertThat(chart.kinds()).filteredOn(k -> k.startsWith("Service/")).hasSize(3);
+    }
+
+    private static String port(Object port) {
+        return at(port, "name") + ":" + at(port, "port") + "->" + at(port, "targetPort");
+    }
+
+    @Test
+    void networkPolicyOpensTrafficToAnyoneAndManagementToTheNamespaceAndPrometheus() {
+        RenderedChart chart = RenderedChart.render();
+        Map<String, Object> policy = chart.get("NetworkPolicy", "demo-wsgate");
+
+        assertThat(at(policy, "spec.podSelector.matchLabels"))
+                .isEqualTo(at(chart.get("Deployment", "demo-wsgate"), "spec.selector.matchLabels"));
+        assertThat(at(policy, "spec.policyTypes")).isEqualTo(List.of("Ingress"));
+        assertThat(list(policy, "spec.ingress")).hasSize(2);
+        // Traffic: no `from`, so from anywhere.
+        assertThat(at(policy, "spec.ingress.0"))
+                .isEqualTo(Map.of("ports", List.of(Map.of("port", "http", "protocol", "TCP"))));
+        // Management: pods of this namespace, and Prometheus in `monitoring`.
+        assertThat(at(policy, "spec.ingress.1.ports"))
+                .isEqualTo(List.of(Map.of("port", "management", "protocol", "TCP")));
+        assertThat(list(policy, "spec.ingress.1.from"))
+                .containsExactly(
+                        Map.of("podSelector", Map.of()),
+                        Map.of(
+                                "namespaceSelector",
+                                Map.of("matchLabels", Map.of("kubernetes.io/metadata.name", "monitoring")),
+                                "podSelector",
+                                Map.of("matchLabels", Map.of("app.kubernetes.io/name", "prometheus"))));
+
+        // The echo backend answers the gateway pods only, on its WebSocket port.
+        Map<String, Object> echo = chart.get("NetworkPolicy", "demo-wsgate-echo");
+        assertThat(at(echo, "spec.podSelector.matchLabels"))
+                .isEqualTo(at(chart.get("Deployment", "demo-wsgate-echo"), "spec.selector.matchLabels"));
+        assertThat(at(echo, "spec.ingress"))
+                .isEqualTo(List.of(Map.of(
+                        "ports",
+                        List.of(Map.of("port", "ws", "protocol", "TCP")),
+                        "from",
+                        List.of(Map.of(
+                                "podSelector", Map.of("matchLabels", at(policy, "spec.podSelector.matchLabels")))))));
+    }
+
+    @Test
+    void networkPolicyIsAdjustedOrTurnedOffByValues() {
+        Map<String, Object> adjusted = RenderedChart.render(t -> t.set(
+                                "networkPolicy.management.fromReleaseNamespace", false)
+                        .set("networkPolicy.management.from[0].namespaceSelector.matchLabels.team", "observability")
+                        .set("networkPolicy.trafficFrom[0].ipBlock.cidr", "10.0.0.0/8"))
+                .get("NetworkPolicy", "demo-wsgate");
+        assertThat(at(adjusted, "spec.ingress.0.from"))
+                .isEqualTo(List.of(Map.of("ipBlock", Map.of("cidr", "10.0.0.0/8"))));
+        assertThat(at(adjusted, "spec.ingress.1.from"))
+                .isEqualTo(
+                        List.of(Map.of("namespaceSelector", Map.of("matchLabels", Map.of("team", "observability")))));
+
+        // Nobody but the node (kubelet probes) on the management port: no rule for it at all.
+        Map<String, Object> closed = RenderedChart.render(
+                        t -> t.set("networkPolicy.management.fromReleaseNamespace", false)
+                                .set("networkPolicy.management.from", "null"))
+                .get("NetworkPolicy", "demo-wsgate");
+        assertThat(list(closed, "spec.ingress")).hasSize(1);
+
+        RenderedChart off = RenderedChart.render(t -> t.set("networkPolicy.enabled", false));
+        assertThat(off.kinds()).noneMatch(k -> k.startsWith("NetworkPolicy/"));
+    }
+
+    @Test
+    void podsMountNoServiceAccountToken() {
+        RenderedChart chart = RenderedChart.render();
+
+        for (String deployment : List.of("demo-wsgate", "demo-wsgate-echo")) {
+            assertThat(at(chart.get("Deployment", deployment), "spec.template.spec.automountServiceAccountToken"))
+                    .as(deployment)
+                    .isEqualTo(false);
+        }
+        assertThat(chart.kinds()).noneMatch(k -> k.startsWith("ServiceAccount/"));
+    }
+
+    @Test
+    void gatewayPodsServeNoInProcessEchoAndTheDefaultRouteGoesToTheEchoDeployment() {
+        RenderedChart chart = RenderedChart.render();
+        Map<String, Object> config = new Yaml(new SafeConstructor(new LoaderOptions())).load(chart.applicationYaml());
+
+        assertThat(at(config, "wsgate.echo.enabled")).isEqualTo(false);
+        assertThat(at(config, "spring.cloud.gateway.server.webflux.routes.0.uri"))
+                .isEqualTo("ws://demo-wsgate-echo:8088");
+        assertThat(list(chart.get("Deployment", "demo-wsgate-echo"), "spec.template.spec.containers.0.env"))
+                .contains(Map.of("name", "SPRING_PROFILES_ACTIVE", "value", "echo"));
+        assertThat(list(chart.gatewayContainer(), "env"))
+                .noneMatch(e -> at(e, "name").equals("SPRING_PROFILES_ACTIVE"));
     }
 
     @Test
@@ -173,8 +277,14 @@ class HelmChartTests {
         assertThat(at(monitor, "spec.endpoints.0"))
                 .isEqualTo(Map.of("port", "management", "path", "/actuator/prometheus", "interval", "30s"));
         assertThat(at(monitor, "metadata.labels.release")).isEqualTo("kps");
-        assertThat(at(monitor, "spec.selector.matchLabels.app\\.kubernetes\\.io/component"))
-                .isEqualTo("gateway");
+        // The management Service's labels; the traffic Service has no management port.
+        RenderedChart chart = RenderedChart.render(t -> t.set("serviceMonitor.enabled", true));
+        Map<String, Object> selector =
+                RenderedChart.asMap(at(chart.get("ServiceMonitor", "demo-wsgate"), "spec.selector.matchLabels"));
+        assertThat(RenderedChart.asMap(at(chart.get("Service", "demo-wsgate-mgmt"), "metadata.labels")))
+                .containsAllEntriesOf(selector);
+        assertThat(RenderedChart.asMap(at(chart.get("Service", "demo-wsgate"), "metadata.labels")))
+                .doesNotContainEntry("app.kubernetes.io/component", selector.get("app.kubernetes.io/component"));
     }
 
     @Test

@@ -6,6 +6,7 @@ import io.wsgate.WsgateApplication;
 import io.wsgate.support.EchoBackend;
 import io.wsgate.support.FreePorts;
 import io.wsgate.support.JdkWebSocketClient;
+import io.wsgate.support.RawHttp;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -22,8 +23,8 @@ import org.springframework.context.ConfigurableApplicationContext;
 
 /**
  * The chart's rendered ConfigMap {@code application.yml} fed to the real gateway, as the pod reads it
- * from {@code /app/config}: the routes it renders relay a real WebSocket session to a real echo backend,
- * and the probe paths the Deployment uses answer on the management port.
+ * from {@code /app/config}: the routes it renders relay a real WebSocket session to a real echo backend (and the
+ * gateway serves no echo itself), and the probe paths the Deployment uses answer on the management port.
  */
 class HelmRoutesIntegrationTests {
 
@@ -46,6 +47,11 @@ class HelmRoutesIntegrationTests {
 
                 assertThat(JdkWebSocketClient.replyTo(URI.create("ws://127.0.0.1:" + port + "/ws/room1"), "hello"))
                         .isEqualTo("HELLO");
+                // The gateway pod serves no echo of its own (it would bypass admission, frame checks, keepalive
+                // and drain): /echo/ matches no route, and only the echo Deployment answers.
+                assertThat(RawHttp.exchange(port, RawHttp.upgradeRequest("/echo/room1"))
+                                .status())
+                        .isEqualTo(404);
                 assertThat(status(management, "/readyz")).isEqualTo(200);
                 assertThat(status(management, "/livez")).isEqualTo(200);
             }

@@ -61,7 +61,7 @@ class SessionLogIntegrationTests {
                 .orElseThrow();
         assertThat(line)
                 .contains(" INFO ")
-                .contains("backend=ws://127.0.0.1:" + echo.port() + "/room?...")
+                .contains("backend=ws://127.0.0.1:" + echo.port() + "/room duration=")
                 .contains("client-to-backend=1msg/5B")
                 .contains("backend-to-client=1msg/5B")
                 .contains("close=4001 closed-by=client");
