@@ -33,12 +33,13 @@ import org.springframework.test.context.DynamicPropertySource;
 /**
  * The PROXY protocol for L4 load balancers (wsgate.forwarded.proxy-protocol=on): the client address from a v1 or
  * v2 header sent before the HTTP upgrade is the session's client in the log and towards the backend; a
- * connection without the header is dropped; the management port never asks for it.
+ * connection without the header is dropped; a peer outside wsgate.forwarded.trusted-proxies (127.0.0.2, also
+ * loopback, while 127.0.0.1 is trusted) is closed whatever it sends; the management port never asks for it.
  */
 @ExtendWith(OutputCaptureExtension.class)
 @SpringBootTest(
         webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = "wsgate.forwarded.proxy-protocol=on")
+        properties = {"wsgate.forwarded.proxy-protocol=on", "wsgate.forwarded.trusted-proxies=127.0.0.1"})
 class ProxyProtocolIntegrationTests {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
@@ -114,6 +115,19 @@ class ProxyProtocolIntegrationTests {
     }
 
     @Test
+    void aPeerOutsideTheTrustedProxiesIsClosedEvenWithAValidHeader(CapturedOutput output) throws IOException {
+        byte[] header =
+                ("PROXY TCP4 6.6.6.6 127.0.0.1 51000 " + this.port + "\r\n").getBytes(StandardCharsets.US_ASCII);
+
+        assertThat(closedWithoutAnswer(InetAddress.getByName("127.0.0.2"), header, "untrusted"))
+                .as("the gateway closes without answering")
+                .isTrue();
+        assertThat(output.getOut())
+                .contains("Closed the connection from untrusted peer /127.0.0.2:")
+                .doesNotContain("client=6.6.6.6");
+    }
+
+    @Test
     void theManagementPortDoesNotSpeakIt() throws Exception {
         HttpResponse<String> health = HttpClient.newHttpClient()
                 .send(
@@ -122,6 +136,22 @@ class ProxyProtocolIntegrationTests {
                                 .build(),
                         HttpResponse.BodyHandlers.ofString());
         assertThat(health.statusCode()).isEqualTo(200);
+    }
+
+    /** Sends {@code preamble} and an upgrade from {@code from}; whether the connection ended without an answer. */
+    private boolean closedWithoutAnswer(InetAddress from, byte[] preamble, String tag) throws IOException {
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), this.port, from, 0)) {
+            socket.setSoTimeout(30_000);
+            try {
+                socket.getOutputStream().write(preamble);
+                socket.getOutputStream()
+                        .write((String.join("\r\n", RawHttp.upgradeRequest("/l4/?t=" + tag)) + "\r\n\r\n")
+                                .getBytes(StandardCharsets.ISO_8859_1));
+                return socket.getInputStream().read() == -1;
+            } catch (SocketException reset) {
+                return true;
+            }
+        }
     }
 
     private HttpHeaders handshake(String tag, byte[] proxyHeader) throws IOException {
