@@ -8,10 +8,7 @@ import io.wsgate.support.GatewayRoutes;
 import io.wsgate.support.RawHttp;
 import io.wsgate.support.ScriptedBackend;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
-import java.net.Socket;
-import java.net.SocketException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -98,20 +95,13 @@ class ProxyProtocolIntegrationTests {
 
     @Test
     void aConnectionWithoutTheHeaderIsDropped() throws IOException {
-        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), this.port)) {
-            socket.setSoTimeout(30_000);
-            socket.getOutputStream()
-                    .write((String.join("\r\n", RawHttp.upgradeRequest("/l4/?t=none")) + "\r\n\r\n")
-                            .getBytes(StandardCharsets.ISO_8859_1));
-            InputStream in = socket.getInputStream();
-            int read;
-            try {
-                read = in.read();
-            } catch (SocketException reset) {
-                read = -1;
-            }
-            assertThat(read).as("the gateway closes without answering").isEqualTo(-1);
-        }
+        assertThat(RawHttp.closedWithoutAnswer(
+                        InetAddress.getLoopbackAddress(),
+                        new byte[0],
+                        this.port,
+                        RawHttp.upgradeRequest("/l4/?t=none")))
+                .as("the gateway closes without answering")
+                .isTrue();
     }
 
     @Test
@@ -119,7 +109,11 @@ class ProxyProtocolIntegrationTests {
         byte[] header =
                 ("PROXY TCP4 6.6.6.6 127.0.0.1 51000 " + this.port + "\r\n").getBytes(StandardCharsets.US_ASCII);
 
-        assertThat(closedWithoutAnswer(InetAddress.getByName("127.0.0.2"), header, "untrusted"))
+        assertThat(RawHttp.closedWithoutAnswer(
+                        InetAddress.getByName("127.0.0.2"),
+                        header,
+                        this.port,
+                        RawHttp.upgradeRequest("/l4/?t=untrusted")))
                 .as("the gateway closes without answering")
                 .isTrue();
         assertThat(output.getOut())
@@ -136,22 +130,6 @@ class ProxyProtocolIntegrationTests {
                                 .build(),
                         HttpResponse.BodyHandlers.ofString());
         assertThat(health.statusCode()).isEqualTo(200);
-    }
-
-    /** Sends {@code preamble} and an upgrade from {@code from}; whether the connection ended without an answer. */
-    private boolean closedWithoutAnswer(InetAddress from, byte[] preamble, String tag) throws IOException {
-        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), this.port, from, 0)) {
-            socket.setSoTimeout(30_000);
-            try {
-                socket.getOutputStream().write(preamble);
-                socket.getOutputStream()
-                        .write((String.join("\r\n", RawHttp.upgradeRequest("/l4/?t=" + tag)) + "\r\n\r\n")
-                                .getBytes(StandardCharsets.ISO_8859_1));
-                return socket.getInputStream().read() == -1;
-            } catch (SocketException reset) {
-                return true;
-            }
-        }
     }
 
     private HttpHeaders handshake(String tag, byte[] proxyHeader) throws IOException {
