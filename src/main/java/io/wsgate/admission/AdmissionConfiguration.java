@@ -7,6 +7,7 @@ import org.springframework.boot.reactor.netty.NettyReactiveWebServerFactory;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import reactor.netty.NettyPipeline;
 import reactor.netty.http.server.ProxyProtocolSupportType;
 
 /**
@@ -17,23 +18,34 @@ import reactor.netty.http.server.ProxyProtocolSupportType;
 class AdmissionConfiguration {
 
     /**
-     * The traffic server's client address (trusted Forwarded/X-Forwarded-For) and PROXY protocol. A factory
-     * customizer, not a {@code NettyServerCustomizer} bean: those also reach the management server, whose probes
-     * come straight from the kubelet and must not need a PROXY header.
+     * The traffic server's client address (the trusted proxies' header), PROXY protocol from trusted proxies only,
+     * and the Host check. A factory customizer, not a {@code NettyServerCustomizer} bean: those also reach the
+     * management server, whose probes come straight from the kubelet and must not need a PROXY header.
      */
     @Bean
     WebServerFactoryCustomizer<NettyReactiveWebServerFactory> clientAddressServerCustomizer(
-            WsgateProperties properties) {
+            WsgateProperties properties, WebSocketMetrics metrics) {
         WsgateProperties.Forwarded forwarded = properties.getForwarded();
-        ClientAddressResolver resolver = new ClientAddressResolver(forwarded.getTrustedProxies());
+        ClientAddressResolver resolver =
+                new ClientAddressResolver(forwarded.getTrustedProxies(), forwarded.getHeader());
+        ProxyProtocolTrust proxyProtocolTrust = new ProxyProtocolTrust(forwarded.getProxyProtocol(), resolver);
         return factory -> factory.addServerCustomizers(httpServer -> {
-            if (!forwarded.getTrustedProxies().isEmpty()) {
-                httpServer = httpServer.forwarded(resolver);
-            }
+            // Applied after Boot's own forwarded setting, so neither server.forward-headers-strategy nor a detected
+            // cloud platform can make the traffic port believe the leftmost X-Forwarded-For.
+            httpServer = forwarded.getHeader() != null
+                            && !forwarded.getTrustedProxies().isEmpty()
+                    ? httpServer.forwarded(resolver)
+                    : httpServer.forwarded(false);
             if (forwarded.getProxyProtocol() != ProxyProtocolSupportType.OFF) {
                 httpServer = httpServer.proxyProtocol(forwarded.getProxyProtocol());
             }
-            return httpServer;
+            return httpServer.doOnChannelInit((observer, channel, address) -> {
+                proxyProtocolTrust.apply(channel);
+                if (channel.pipeline().get(NettyPipeline.HttpCodec) != null) {
+                    channel.pipeline()
+                            .addAfter(NettyPipeline.HttpCodec, HostHeaderCheck.NAME, new HostHeaderCheck(metrics));
+                }
+            });
         });
     }
 
@@ -52,14 +64,18 @@ class AdmissionConfiguration {
                     metrics,
                     defaults,
                     new SessionLimiter(metrics, limits.getMaxSessions()),
-                    new HandshakeRateLimiter(limits.getMaxTrackedClients()),
+                    new HandshakeRateLimiter(limits.getMaxTrackedClients(), limits.getIpv6Prefix()),
                     limits.getRetryAfter());
         }
 
         @Bean
-        @ConditionalOnProperty(name = "wsgate.forwarded.to-backend", matchIfMissing = true)
-        ClientAddressHeadersFilter clientAddressHeadersFilter() {
-            return new ClientAddressHeadersFilter();
+        ClientAddressHeadersFilter clientAddressHeadersFilter(WsgateProperties properties) {
+            return new ClientAddressHeadersFilter(properties.getForwarded().isToBackend());
+        }
+
+        @Bean
+        AbsentOriginFilter absentOriginFilter() {
+            return new AbsentOriginFilter();
         }
     }
 }

@@ -5,10 +5,10 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.ipfilter.IpFilterRuleType;
 import io.netty.handler.ipfilter.IpSubnetFilterRule;
 import io.netty.util.NetUtil;
+import io.wsgate.config.WsgateProperties.Forwarded.Header;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.function.BiFunction;
 import reactor.netty.http.server.ConnectionInfo;
 import reactor.netty.transport.AddressUtils;
@@ -17,11 +17,13 @@ import reactor.netty.transport.AddressUtils;
  * Finds the real client behind trusted proxies, for Reactor Netty's {@code HttpServer.forwarded(...)}: then the
  * request's remote address, which the session log, the limits and the backend headers read, is the client's.
  *
- * <p>Only a peer inside {@code wsgate.forwarded.trusted-proxies} is believed. Its {@code Forwarded} ({@code for=})
- * or else {@code X-Forwarded-For} list is read from the right, each proxy appending the address it saw, and the
- * first address that is not a trusted proxy is the client. Earlier entries are what the client itself sent and
- * are never believed. (Spring Cloud Gateway's own {@code trusted-proxies} handler takes the leftmost entry
- * instead, which any client can write.) With the PROXY protocol the peer is the address from the PROXY header.
+ * <p>Only a peer inside {@code wsgate.forwarded.trusted-proxies} is believed, and only in the one header named by
+ * {@code wsgate.forwarded.header} ({@code X-Forwarded-For}, or the {@code for=} of RFC 7239 {@code Forwarded}):
+ * the other header is never read, since a proxy that only appends to one passes the other on as the client wrote
+ * it. The list is read from the right, each proxy appending the address it saw, and the first address that is not a
+ * trusted proxy is the client. Earlier entries are what the client itself sent and are never believed. (Spring
+ * Cloud Gateway's own {@code trusted-proxies} handler takes the leftmost entry instead, which any client can
+ * write.) With the PROXY protocol the peer is the address from the PROXY header.
  */
 final class ClientAddressResolver implements BiFunction<ConnectionInfo, HttpRequest, ConnectionInfo> {
 
@@ -31,11 +33,14 @@ final class ClientAddressResolver implements BiFunction<ConnectionInfo, HttpRequ
 
     private final List<IpSubnetFilterRule> trustedProxies;
 
-    ClientAddressResolver(List<String> trustedProxies) {
+    private final Header header;
+
+    /** {@code header} may be {@code null} when the resolver only tells trusted proxies ({@link #isTrusted}). */
+    ClientAddressResolver(List<String> trustedProxies, Header header) {
         this.trustedProxies =
                 trustedProxies.stream().map(ClientAddressResolver::rule).toList();
+        this.header = header;
     }
-
     /** "10.0.0.0/8", "fd00::/8" or a single address (a /32 or /128). */
     static IpSubnetFilterRule rule(String cidr) {
         String text = cidr.trim();
@@ -93,45 +98,31 @@ final class ClientAddressResolver implements BiFunction<ConnectionInfo, HttpRequ
         return client;
     }
 
-    /** The addresses the proxies recorded, leftmost first: Forwarded's for= when present, else X-Forwarded-For. */
-    private static List<String> hops(HttpHeaders headers) {
+    /** The addresses the proxies recorded in the configured header, leftmost first. */
+    private List<String> hops(HttpHeaders headers) {
         List<String> hops = new ArrayList<>();
-        List<String> forwarded = headers.getAll(FORWARDED);
-        if (!forwarded.isEmpty()) {
-            for (String header : forwarded) {
-                for (String element : header.split(",")) {
-                    hops.add(forParameter(element));
-                }
+        if (this.header == Header.FORWARDED) {
+            for (String line : headers.getAll(FORWARDED)) {
+                hops.addAll(ForwardedElements.forValues(line));
             }
-            return hops;
-        }
-        for (String header : headers.getAll(X_FORWARDED_FOR)) {
-            for (String hop : header.split(",")) {
-                hops.add(hop.trim());
+        } else if (this.header == Header.X_FORWARDED_FOR) {
+            for (String line : headers.getAll(X_FORWARDED_FOR)) {
+                for (String hop : line.split(",")) {
+                    hops.add(hop.trim());
+                }
             }
         }
         return hops;
-    }
-
-    /** The {@code for=} value of one Forwarded element, unquoted; "" when it has none. */
-    private static String forParameter(String element) {
-        for (String pair : element.split(";")) {
-            String trimmed = pair.trim();
-            if (trimmed.toLowerCase(Locale.ROOT).startsWith("for=")) {
-                String value = trimmed.substring(4).trim();
-                if (value.length() >= 2 && value.startsWith("\"") && value.endsWith("\"")) {
-                    value = value.substring(1, value.length() - 1);
-                }
-                return value;
-            }
-        }
-        return "";
     }
 
     /** An IP address (with an optional port, IPv6 in brackets), or {@code null} for anything else. */
     private static InetSocketAddress parse(String hop, int defaultPort) {
         if (hop.isEmpty()) {
             return null;
+        }
+        if (NetUtil.isValidIpV6Address(hop) && !hop.startsWith("[")) {
+            // A bare IPv6 address, as X-Forwarded-For writes it: its last group is not a port.
+            return new InetSocketAddress(NetUtil.createInetAddressFromIpAddressString(hop), defaultPort);
         }
         try {
             InetSocketAddress address = AddressUtils.parseAddress(hop, defaultPort, true);

@@ -5,12 +5,18 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
 import io.github.bucket4j.Bucket;
 import io.github.bucket4j.ConsumptionProbe;
+import java.net.Inet6Address;
 import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
+import java.util.Arrays;
 
 /**
  * Handshake rate per client address and route: one Bucket4j token bucket each, kept in a bounded Caffeine
- * cache. A bucket left alone for its refill period is full again, so forgetting it then changes nothing.
+ * cache. A bucket left alone for its refill period is full again, so forgetting it then changes nothing. IPv6
+ * clients are counted per network ({@code wsgate.limits.ipv6-prefix}, a /64 by default): one subscriber usually
+ * holds a whole /64, and a bucket per address would let it take any number of fresh buckets and push other
+ * clients out of the tracked set.
  */
 final class HandshakeRateLimiter {
 
@@ -18,7 +24,10 @@ final class HandshakeRateLimiter {
 
     private final Cache<Key, Bucket> buckets;
 
-    HandshakeRateLimiter(int maxTrackedClients) {
+    private final int ipv6Prefix;
+
+    HandshakeRateLimiter(int maxTrackedClients, int ipv6Prefix) {
+        this.ipv6Prefix = ipv6Prefix;
         this.buckets = Caffeine.newBuilder()
                 .maximumSize(maxTrackedClients)
                 .expireAfter(
@@ -28,9 +37,45 @@ final class HandshakeRateLimiter {
 
     /** Takes a token for one handshake; returns how long to wait when there was none, else {@code null}. */
     Duration tryAcquire(String route, InetAddress client, HandshakeRate rate) {
-        Bucket bucket = this.buckets.get(new Key(route, client, rate), key -> newBucket(key.rate()));
+        Bucket bucket = this.buckets.get(
+                new Key(route, clientKey(client, this.ipv6Prefix), rate), key -> newBucket(key.rate()));
         ConsumptionProbe probe = bucket.tryConsumeAndReturnRemaining(1);
         return probe.isConsumed() ? null : Duration.ofNanos(probe.getNanosToWaitForRefill());
+    }
+
+    /**
+     * Whom a bucket belongs to: an IPv4 address itself (also written IPv4-mapped, ::ffff:a.b.c.d), an IPv6 address
+     * with all but its first {@code ipv6Prefix} bits cleared.
+     */
+    static InetAddress clientKey(InetAddress client, int ipv6Prefix) {
+        if (!(client instanceof Inet6Address)) {
+            return client;
+        }
+        byte[] bytes = client.getAddress();
+        if (isIpv4Mapped(bytes)) {
+            return address(Arrays.copyOfRange(bytes, 12, 16));
+        }
+        for (int bit = ipv6Prefix; bit < 128; bit++) {
+            bytes[bit / 8] &= (byte) ~(0x80 >>> (bit % 8));
+        }
+        return address(bytes);
+    }
+
+    private static boolean isIpv4Mapped(byte[] bytes) {
+        for (int i = 0; i < 10; i++) {
+            if (bytes[i] != 0) {
+                return false;
+            }
+        }
+        return bytes[10] == (byte) 0xff && bytes[11] == (byte) 0xff;
+    }
+
+    private static InetAddress address(byte[] bytes) {
+        try {
+            return InetAddress.getByAddress(bytes);
+        } catch (UnknownHostException ex) {
+            throw new IllegalArgumentException(ex); // cannot happen: 4 or 16 bytes
+        }
     }
 
     private static Bucket newBucket(HandshakeRate rate) {

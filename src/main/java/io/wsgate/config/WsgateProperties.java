@@ -1,5 +1,7 @@
 package io.wsgate.config;
 
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Positive;
@@ -7,15 +9,18 @@ import jakarta.validation.constraints.PositiveOrZero;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.util.unit.DataSize;
+import org.springframework.validation.Errors;
+import org.springframework.validation.Validator;
 import org.springframework.validation.annotation.Validated;
 import reactor.netty.http.server.ProxyProtocolSupportType;
 
 /** The one configuration tree of wsgate: everything under {@code wsgate.*}. */
 @ConfigurationProperties("wsgate")
 @Validated
-public class WsgateProperties {
+public class WsgateProperties implements Validator {
 
     private final Echo echo = new Echo();
 
@@ -75,6 +80,42 @@ public class WsgateProperties {
 
     public Handshake getHandshake() {
         return this.handshake;
+    }
+
+    @Override
+    public boolean supports(Class<?> type) {
+        return WsgateProperties.class.isAssignableFrom(type);
+    }
+
+    /** The rules across properties; Boot reports each as one "Reason:" line and stops startup. */
+    @Override
+    public void validate(Object target, Errors errors) {
+        WsgateProperties properties = (WsgateProperties) target;
+        int ipv6Prefix = properties.getLimits().getIpv6Prefix();
+        if (ipv6Prefix < 1 || ipv6Prefix > 128) {
+            errors.rejectValue(
+                    "limits.ipv6Prefix",
+                    "range",
+                    "wsgate.limits.ipv6-prefix is " + ipv6Prefix + ": it is a prefix length from 1 to 128");
+        }
+        Forwarded forwarded = properties.getForwarded();
+        boolean proxyProtocol = forwarded.getProxyProtocol() != ProxyProtocolSupportType.OFF;
+        if (!forwarded.getTrustedProxies().isEmpty() && forwarded.getHeader() == null && !proxyProtocol) {
+            errors.rejectValue(
+                    "forwarded.header",
+                    "required",
+                    "wsgate.forwarded.trusted-proxies is set but wsgate.forwarded.header is not: name the one header"
+                            + " your proxies write, x-forwarded-for or forwarded");
+        }
+        if (proxyProtocol && forwarded.getTrustedProxies().isEmpty()) {
+            errors.rejectValue(
+                    "forwarded.trustedProxies",
+                    "required",
+                    "wsgate.forwarded.proxy-protocol is "
+                            + forwarded.getProxyProtocol().name().toLowerCase(Locale.ROOT)
+                            + " but wsgate.forwarded.trusted-proxies is empty: list the load balancers that may send"
+                            + " a PROXY header");
+        }
     }
 
     /** The bundled echo backend: uppercases text messages, returns binary messages unchanged. */
@@ -236,6 +277,14 @@ public class WsgateProperties {
         @Positive
         private int maxTrackedClients = 100_000;
 
+        /**
+         * IPv6 clients share one handshake-rate bucket per network of this prefix length (64: a /64, what one
+         * subscriber usually gets); 128 gives every address its own. IPv4 clients are counted per address.
+         */
+        @Min(1)
+        @Max(128)
+        private int ipv6Prefix = 64;
+
         public int getMaxSessions() {
             return this.maxSessions;
         }
@@ -275,6 +324,14 @@ public class WsgateProperties {
         public void setMaxTrackedClients(int maxTrackedClients) {
             this.maxTrackedClients = maxTrackedClients;
         }
+
+        public int getIpv6Prefix() {
+            return this.ipv6Prefix;
+        }
+
+        public void setIpv6Prefix(int ipv6Prefix) {
+            this.ipv6Prefix = ipv6Prefix;
+        }
     }
 
     /**
@@ -301,22 +358,38 @@ public class WsgateProperties {
     /** The real client address behind load balancers: Forwarded/X-Forwarded-For and the PROXY protocol. */
     public static class Forwarded {
 
+        /** A header in which proxies record the address they received a request from. */
+        public enum Header {
+            /** {@code X-Forwarded-For: client, proxy1} (nginx, HAProxy, most cloud L7 load balancers). */
+            X_FORWARDED_FOR,
+            /** {@code Forwarded: for=client, for=proxy1} (RFC 7239). */
+            FORWARDED
+        }
+
         /**
-         * Addresses or CIDR blocks (e.g. "10.0.0.0/8", "192.168.1.7") of proxies whose Forwarded or
-         * X-Forwarded-For header is believed. Empty: those headers are ignored and the TCP peer is the client.
+         * Addresses or CIDR blocks (e.g. "10.0.0.0/8", "192.168.1.7") of proxies whose header (see header) is
+         * believed and which may send a PROXY protocol header. Empty: the TCP peer is always the client.
          */
         private List<String> trustedProxies = new ArrayList<>();
 
         /**
-         * PROXY protocol (v1 and v2) on the traffic port, for L4 load balancers: OFF, ON (every connection must
-         * start with a PROXY header) or AUTO (with or without).
+         * The one header the trusted proxies write, x-forwarded-for or forwarded; the other is never read. No
+         * default: required when trusted-proxies is set, unless the PROXY protocol alone names the client.
+         */
+        private Header header;
+
+        /**
+         * PROXY protocol (v1 and v2) on the traffic port, for L4 load balancers, accepted from trusted-proxies
+         * only: OFF, ON (every connection must come from a trusted proxy and start with a PROXY header) or AUTO
+         * (a trusted proxy may send one; a PROXY header from anyone else closes the connection).
          */
         @NotNull
         private ProxyProtocolSupportType proxyProtocol = ProxyProtocolSupportType.OFF;
 
         /**
          * Whether backends get the client address in X-Forwarded-For, X-Forwarded-Proto, X-Forwarded-Host and
-         * Forwarded (replacing any such header the request came with).
+         * Forwarded. Either way every client-address header the request came with (X-Real-IP, True-Client-IP,
+         * CF-Connecting-IP, Forwarded, X-Forwarded-*...) is removed first.
          */
         private boolean toBackend = true;
 
@@ -326,6 +399,14 @@ public class WsgateProperties {
 
         public void setTrustedProxies(List<String> trustedProxies) {
             this.trustedProxies = trustedProxies;
+        }
+
+        public Header getHeader() {
+            return this.header;
+        }
+
+        public void setHeader(Header header) {
+            this.header = header;
         }
 
         public ProxyProtocolSupportType getProxyProtocol() {

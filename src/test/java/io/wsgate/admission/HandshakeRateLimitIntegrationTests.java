@@ -25,12 +25,17 @@ import org.springframework.test.context.DynamicPropertySource;
 /**
  * The handshake rate per client address: each address has its own bucket, the address being the one a trusted
  * proxy forwarded, and an X-Forwarded-For from anyone else is ignored. Buckets refill slowly (2 an hour) so
- * that no test depends on timing. 127.0.0.1 is the trusted proxy; 127.0.0.2 (also loopback) is not.
+ * that no test depends on timing. 127.0.0.1 is the trusted proxy; 127.0.0.2 (also loopback) is not. IPv6 clients
+ * count per /64 (wsgate.limits.ipv6-prefix).
  */
 @ExtendWith(OutputCaptureExtension.class)
 @SpringBootTest(
         webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = {"wsgate.forwarded.trusted-proxies=127.0.0.1", "wsgate.limits.handshake-rate-per-client=2/1h"})
+        properties = {
+            "wsgate.forwarded.trusted-proxies=127.0.0.1",
+            "wsgate.forwarded.header=x-forwarded-for",
+            "wsgate.limits.handshake-rate-per-client=2/1h"
+        })
 class HandshakeRateLimitIntegrationTests {
 
     private static EchoBackend echo;
@@ -47,6 +52,7 @@ class HandshakeRateLimitIntegrationTests {
         GatewayRoutes routes = new GatewayRoutes(registry);
         routes.add("rated", "ws://127.0.0.1:" + echo.port(), "/rated/**");
         routes.add("untrusted", "ws://127.0.0.1:" + echo.port(), "/untrusted/**");
+        routes.add("ipv6", "ws://127.0.0.1:" + echo.port(), "/ipv6/**");
         String unrated = routes.add("unrated", "ws://127.0.0.1:" + echo.port(), "/unrated/**");
         registry.add(unrated + "metadata.handshake-rate-per-client", () -> "off");
     }
@@ -88,6 +94,19 @@ class HandshakeRateLimitIntegrationTests {
             statuses.add(upgrade("/untrusted/", untrusted, "198.51.100." + i).status());
         }
         assertThat(statuses).containsExactly(101, 101, 429);
+    }
+
+    @Test
+    void ipv6ClientsOfOneSlash64ShareABucket() throws IOException {
+        // Three addresses of one /64, as one subscriber's devices (or one attacker rotating addresses) have.
+        InetAddress proxy = InetAddress.getLoopbackAddress();
+        List<Integer> statuses = new ArrayList<>();
+        for (String client : List.of("2001:db8:1:2::1", "2001:db8:1:2:ffff::2", "2001:db8:1:2:abcd:1:2:3")) {
+            statuses.add(upgrade("/ipv6/", proxy, client).status());
+        }
+        assertThat(statuses).containsExactly(101, 101, 429);
+        // The next /64 has its own bucket.
+        assertThat(upgrade("/ipv6/", proxy, "2001:db8:1:3::1").status()).isEqualTo(101);
     }
 
     @Test

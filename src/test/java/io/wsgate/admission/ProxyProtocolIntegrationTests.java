@@ -8,10 +8,7 @@ import io.wsgate.support.GatewayRoutes;
 import io.wsgate.support.RawHttp;
 import io.wsgate.support.ScriptedBackend;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
-import java.net.Socket;
-import java.net.SocketException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -33,12 +30,13 @@ import org.springframework.test.context.DynamicPropertySource;
 /**
  * The PROXY protocol for L4 load balancers (wsgate.forwarded.proxy-protocol=on): the client address from a v1 or
  * v2 header sent before the HTTP upgrade is the session's client in the log and towards the backend; a
- * connection without the header is dropped; the management port never asks for it.
+ * connection without the header is dropped; a peer outside wsgate.forwarded.trusted-proxies (127.0.0.2, also
+ * loopback, while 127.0.0.1 is trusted) is closed whatever it sends; the management port never asks for it.
  */
 @ExtendWith(OutputCaptureExtension.class)
 @SpringBootTest(
         webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = "wsgate.forwarded.proxy-protocol=on")
+        properties = {"wsgate.forwarded.proxy-protocol=on", "wsgate.forwarded.trusted-proxies=127.0.0.1"})
 class ProxyProtocolIntegrationTests {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
@@ -97,20 +95,30 @@ class ProxyProtocolIntegrationTests {
 
     @Test
     void aConnectionWithoutTheHeaderIsDropped() throws IOException {
-        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), this.port)) {
-            socket.setSoTimeout(30_000);
-            socket.getOutputStream()
-                    .write((String.join("\r\n", RawHttp.upgradeRequest("/l4/?t=none")) + "\r\n\r\n")
-                            .getBytes(StandardCharsets.ISO_8859_1));
-            InputStream in = socket.getInputStream();
-            int read;
-            try {
-                read = in.read();
-            } catch (SocketException reset) {
-                read = -1;
-            }
-            assertThat(read).as("the gateway closes without answering").isEqualTo(-1);
-        }
+        assertThat(RawHttp.closedWithoutAnswer(
+                        InetAddress.getLoopbackAddress(),
+                        new byte[0],
+                        this.port,
+                        RawHttp.upgradeRequest("/l4/?t=none")))
+                .as("the gateway closes without answering")
+                .isTrue();
+    }
+
+    @Test
+    void aPeerOutsideTheTrustedProxiesIsClosedEvenWithAValidHeader(CapturedOutput output) throws IOException {
+        byte[] header =
+                ("PROXY TCP4 6.6.6.6 127.0.0.1 51000 " + this.port + "\r\n").getBytes(StandardCharsets.US_ASCII);
+
+        assertThat(RawHttp.closedWithoutAnswer(
+                        InetAddress.getByName("127.0.0.2"),
+                        header,
+                        this.port,
+                        RawHttp.upgradeRequest("/l4/?t=untrusted")))
+                .as("the gateway closes without answering")
+                .isTrue();
+        assertThat(output.getOut())
+                .contains("Closed the connection from untrusted peer /127.0.0.2:")
+                .doesNotContain("client=6.6.6.6");
     }
 
     @Test

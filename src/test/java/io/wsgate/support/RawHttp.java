@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
+import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -61,6 +62,26 @@ public final class RawHttp {
             out.write((String.join("\r\n", requestLines) + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
             return readHead(socket.getInputStream());
+        }
+    }
+
+    /**
+     * Like {@link #exchange(InetAddress, byte[], int, String...)}, for a server expected to close the connection
+     * without answering: whether it did (end of stream or a reset, rather than a response).
+     */
+    public static boolean closedWithoutAnswer(InetAddress from, byte[] preamble, int port, String... requestLines)
+            throws IOException {
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port, from, 0)) {
+            socket.setSoTimeout(30_000);
+            try {
+                OutputStream out = socket.getOutputStream();
+                out.write(preamble);
+                out.write((String.join("\r\n", requestLines) + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                out.flush();
+                return socket.getInputStream().read() == -1;
+            } catch (SocketException reset) {
+                return true;
+            }
         }
     }
 
