@@ -36,7 +36,9 @@ import reactor.netty.http.websocket.WebsocketOutbound;
  * connection without a close frame, pings are answered with a pong of {@code backend:} plus the payload (the payload alone if that
  * would exceed 125 bytes),
  * other messages come back unchanged. Path {@code /status/N} refuses the handshake with status N; path
- * {@code /chat} speaks subprotocol {@code v2.chat} only. Each request's headers and the close it received
+ * {@code /chat} speaks subprotocol {@code v2.chat} only (offered others, Reactor Netty answers 101 without one and
+ * never runs the session); path {@code /select/NAME} answers 101 selecting
+ * subprotocol NAME whatever the client offered (a broken backend); other paths select none. Each request's headers and the close it received
  * are recorded under its query parameter {@code t}, so tests sharing the backend don't see each other's.
  */
 public final class ScriptedBackend implements AutoCloseable {
@@ -74,13 +76,21 @@ public final class ScriptedBackend implements AutoCloseable {
 
     /**
      * What the backend saw of the request tagged {@code t}: the handshake headers, each whole message (and
-     * ping) in arrival order, and the close it received.
+     * ping) in arrival order, the close it received, and the end of its connection.
      */
     public record Recorded(
-            HttpHeaders handshake, List<Received> messages, CompletableFuture<WebSocketCloseStatus> close) {
+            HttpHeaders handshake,
+            List<Received> messages,
+            CompletableFuture<WebSocketCloseStatus> close,
+            CompletableFuture<Void> disconnected) {
 
         public WebSocketCloseStatus awaitClose() {
             return this.close.orTimeout(30, TimeUnit.SECONDS).join();
+        }
+
+        /** Waits (30 s at most) until the WebSocket connection is gone, with or without a close frame. */
+        public void awaitDisconnect() {
+            this.disconnected.orTimeout(30, TimeUnit.SECONDS).join();
         }
     }
 
@@ -105,8 +115,11 @@ public final class ScriptedBackend implements AutoCloseable {
     }
 
     private Publisher<Void> handle(HttpServerRequest request, HttpServerResponse response) {
-        Recorded recorded =
-                new Recorded(request.requestHeaders().copy(), new CopyOnWriteArrayList<>(), new CompletableFuture<>());
+        Recorded recorded = new Recorded(
+                request.requestHeaders().copy(),
+                new CopyOnWriteArrayList<>(),
+                new CompletableFuture<>(),
+                new CompletableFuture<>());
         String tag = new QueryStringDecoder(request.uri())
                 .parameters()
                 .getOrDefault("t", List.of(""))
@@ -124,6 +137,10 @@ public final class ScriptedBackend implements AutoCloseable {
         if (path.startsWith("/chat")) {
             spec.protocols("v2.chat");
         }
+        if (path.startsWith("/select/")) {
+            // The spec names no protocol, so Netty's handshaker leaves this header as it is.
+            response.header("Sec-WebSocket-Protocol", path.substring("/select/".length()));
+        }
         return response.header("Set-Cookie", "backend=scripted; Path=/")
                 .header("X-Backend", "scripted")
                 .sendWebsocket((in, out) -> script(in, out, recorded), spec.build());
@@ -132,7 +149,10 @@ public final class ScriptedBackend implements AutoCloseable {
     private Publisher<Void> script(WebsocketInbound in, WebsocketOutbound out, Recorded recorded) {
         this.openSessions.incrementAndGet();
         in.receiveCloseStatus().subscribe(recorded.close()::complete);
-        in.withConnection(connection -> connection.onDispose(this.openSessions::decrementAndGet));
+        in.withConnection(connection -> connection.onDispose(() -> {
+            this.openSessions.decrementAndGet();
+            recorded.disconnected().complete(null);
+        }));
         return out.sendObject(in.aggregateFrames(MAX_MESSAGE)
                 .receiveFrames()
                 .doOnNext(frame -> record(recorded, frame))
