@@ -53,26 +53,41 @@ class BackendHandshakeException extends RuntimeException {
             return refusedBy(refused.response(), backend, ex);
         }
         if (ex instanceof TimeoutException || ex instanceof ConnectTimeoutException) {
-            return new BackendHandshakeException(
-                    HandshakeRejection.of(
-                            HttpStatus.GATEWAY_TIMEOUT, "The backend did not answer the WebSocket handshake in time"),
+            return of(
+                    HttpStatus.GATEWAY_TIMEOUT,
+                    "The backend did not answer the WebSocket handshake in time",
                     RejectionReason.BACKEND_TIMEOUT,
-                    "Backend " + SessionLog.safe(backend) + " did not answer the WebSocket handshake in time",
+                    backend,
+                    "did not answer the WebSocket handshake in time",
                     ex);
         }
         SSLException tls = tlsFailure(ex);
         if (tls != null) {
-            return new BackendHandshakeException(
-                    HandshakeRejection.of(HttpStatus.BAD_GATEWAY, "The backend's TLS handshake failed"),
+            return of(
+                    HttpStatus.BAD_GATEWAY,
+                    "The backend's TLS handshake failed",
                     RejectionReason.BACKEND_TLS,
-                    "Backend " + SessionLog.safe(backend) + " failed the TLS handshake (is its certificate trusted? "
+                    backend,
+                    "failed the TLS handshake (is its certificate trusted? "
                             + "see spring.cloud.gateway.server.webflux.httpclient.ssl.*): " + tls.getMessage(),
                     ex);
         }
-        return new BackendHandshakeException(
-                HandshakeRejection.of(HttpStatus.BAD_GATEWAY, "The backend is unreachable"),
+        return of(
+                HttpStatus.BAD_GATEWAY,
+                "The backend is unreachable",
                 RejectionReason.BACKEND_UNREACHABLE,
-                "Backend " + SessionLog.safe(backend) + " is unreachable: " + ex.getMessage(),
+                backend,
+                "is unreachable: " + ex.getMessage(),
+                ex);
+    }
+
+    /** A rejection with {@code status} and {@code forClient}; the log gets "Backend URI " + {@code detail}. */
+    private static BackendHandshakeException of(
+            HttpStatus status, String forClient, RejectionReason reason, URI backend, String detail, Throwable ex) {
+        return new BackendHandshakeException(
+                HandshakeRejection.of(status, forClient),
+                reason,
+                "Backend " + SessionLog.safe(backend) + " " + detail,
                 ex);
     }
 
@@ -98,19 +113,21 @@ class BackendHandshakeException extends RuntimeException {
             WebSocketClientHandshakeException ex, URI backend, List<String> offered) {
         String selected = ex.response().headers().get(HttpHeaderNames.SEC_WEBSOCKET_PROTOCOL);
         if (selected != null && !offered.contains(selected.trim())) {
-            return new BackendHandshakeException(
-                    HandshakeRejection.of(
-                            HttpStatus.BAD_GATEWAY, "The backend selected a subprotocol the client did not offer"),
+            return of(
+                    HttpStatus.BAD_GATEWAY,
+                    "The backend selected a subprotocol the client did not offer",
                     RejectionReason.BACKEND_SUBPROTOCOL,
-                    "Backend " + SessionLog.safe(backend) + " selected subprotocol '" + selected.trim()
-                            + "', which the client did not offer (offered: "
+                    backend,
+                    "selected subprotocol '" + selected.trim() + "', which the client did not offer (offered: "
                             + (offered.isEmpty() ? "none" : String.join(", ", offered)) + ")",
                     ex);
         }
-        return new BackendHandshakeException(
-                HandshakeRejection.of(HttpStatus.BAD_GATEWAY, "The backend's WebSocket handshake answer is invalid"),
+        return of(
+                HttpStatus.BAD_GATEWAY,
+                "The backend's WebSocket handshake answer is invalid",
                 RejectionReason.BACKEND_REFUSED,
-                "Backend " + SessionLog.safe(backend) + " answered 101 with an invalid handshake: " + ex.getMessage(),
+                backend,
+                "answered 101 with an invalid handshake: " + ex.getMessage(),
                 ex);
     }
 
