@@ -30,9 +30,9 @@ import reactor.util.context.Context;
  * {@link BackendHandshakeException} turns into a {@code 502}. The filled-in header never reaches the client: the
  * relay drops every {@code Sec-WebSocket-*} header of the backend's answer.
  *
- * <p>The handler is added per request ({@code doOnRequest}), not per connection, so a pooled connection that an
- * HTTP route opened gets it too; it finds this record in the handshake's Reactor context and removes itself after
- * the response head.
+ * <p>The handler is added for each request ({@code doOnRequest}, where the handshake's Reactor context holds this
+ * record), so a pooled connection that one of the gateway's HTTP routes opened gets it too; it removes itself after
+ * the response head, before any frame.
  */
 final class BackendSubprotocol {
 

@@ -10,8 +10,13 @@ import io.wsgate.support.MeterCounts;
 import io.wsgate.support.RawWebSocket;
 import io.wsgate.support.ScriptedBackend;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -51,6 +56,7 @@ class SubprotocolIntegrationTests {
         registry.add(plain + "metadata.compression", () -> "false");
         String deflate = routes.add("deflate", "ws://127.0.0.1:" + backend.port(), "/deflate/**");
         registry.add(deflate + "metadata.compression", () -> "true");
+        routes.add("http", "http://127.0.0.1:" + backend.port(), "/http/**");
     }
 
     @AfterAll
@@ -84,6 +90,29 @@ class SubprotocolIntegrationTests {
         }
         assertThat(backend.session(tag).handshake().get("Sec-WebSocket-Protocol"))
                 .isEqualTo("chat");
+    }
+
+    @Test
+    void aPooledConnectionOfAnHttpRouteReusedForTheHandshakeLetsTheBackendSelectNone() throws Exception {
+        String httpTag = tag();
+        HttpResponse<String> plain = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + "/http/http?t=" + httpTag))
+                                .timeout(Duration.ofSeconds(30))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
+        assertThat(plain.body()).isEqualTo("plain http");
+
+        String tag = tag();
+        try (RawWebSocket client =
+                RawWebSocket.connect(this.port, "/plain/?t=" + tag, "Sec-WebSocket-Protocol: chat")) {
+            assertThat(client.handshake().status()).isEqualTo(101);
+            assertThat(client.handshake().headers()).doesNotContainKey("sec-websocket-protocol");
+            assertEchoes(client);
+        }
+        // The gateway's HTTP routes and its WebSocket client share one connection pool: the same connection.
+        assertThat(backend.session(tag).remoteAddress())
+                .isEqualTo(backend.session(httpTag).remoteAddress());
     }
 
     @ParameterizedTest

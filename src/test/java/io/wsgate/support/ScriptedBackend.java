@@ -11,6 +11,7 @@ import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -38,7 +39,8 @@ import reactor.netty.http.websocket.WebsocketOutbound;
  * other messages come back unchanged. Path {@code /status/N} refuses the handshake with status N; path
  * {@code /chat} speaks subprotocol {@code v2.chat} only (offered others, Reactor Netty answers 101 without one and
  * never runs the session); path {@code /select/NAME} answers 101 selecting
- * subprotocol NAME whatever the client offered (a broken backend); other paths select none. Each request's headers and the close it received
+ * subprotocol NAME whatever the client offered (a broken backend); path {@code /http} answers a plain HTTP 200
+ * (keeping the connection); other paths select none. Each request's headers and the close it received
  * are recorded under its query parameter {@code t}, so tests sharing the backend don't see each other's.
  */
 public final class ScriptedBackend implements AutoCloseable {
@@ -75,11 +77,13 @@ public final class ScriptedBackend implements AutoCloseable {
     }
 
     /**
-     * What the backend saw of the request tagged {@code t}: the handshake headers, each whole message (and
-     * ping) in arrival order, the close it received, and the end of its connection.
+     * What the backend saw of the request tagged {@code t}: the handshake headers, the connection's remote
+     * address, each whole message (and ping) in arrival order, the close it received, and the end of its
+     * connection.
      */
     public record Recorded(
             HttpHeaders handshake,
+            InetSocketAddress remoteAddress,
             List<Received> messages,
             CompletableFuture<WebSocketCloseStatus> close,
             CompletableFuture<Void> disconnected) {
@@ -117,6 +121,7 @@ public final class ScriptedBackend implements AutoCloseable {
     private Publisher<Void> handle(HttpServerRequest request, HttpServerResponse response) {
         Recorded recorded = new Recorded(
                 request.requestHeaders().copy(),
+                request.remoteAddress(),
                 new CopyOnWriteArrayList<>(),
                 new CompletableFuture<>(),
                 new CompletableFuture<>());
@@ -131,6 +136,9 @@ public final class ScriptedBackend implements AutoCloseable {
             return response.status(status)
                     .header("WWW-Authenticate", "Bearer realm=\"scripted\"")
                     .sendString(Mono.just("refused by the scripted backend"));
+        }
+        if (path.startsWith("/http")) {
+            return response.sendString(Mono.just("plain http"));
         }
         WebsocketServerSpec.Builder spec =
                 WebsocketServerSpec.builder().handlePing(true).maxFramePayloadLength(MAX_MESSAGE);
