@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.wsgate.support.FreePorts;
 import io.wsgate.support.JdkWebSocketClient;
 import io.wsgate.support.RawHttp;
+import io.wsgate.support.RawWebSocket;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -46,6 +47,19 @@ class DefaultRoutesIntegrationTests {
         client.sendText("hello, martian!!!!");
         assertThat(client.nextText()).isEqualTo("HELLO, MARTIAN!!!!");
         assertThat(client.close(1000, "").code()).isEqualTo(1000);
+    }
+
+    @Test
+    void clientOfferingASubprotocolTheEchoDoesNotSelectIsUpgradedWithoutOne() {
+        // new WebSocket("ws://localhost:8080/ws/", ["chat"]): the echo selects none, the client gets 101 all the same.
+        try (RawWebSocket client = RawWebSocket.connect(PORT, "/ws/", "Sec-WebSocket-Protocol: chat")) {
+            assertThat(client.handshake().status()).isEqualTo(101);
+            assertThat(client.handshake().headers()).doesNotContainKey("sec-websocket-protocol");
+            client.sendText("hello, martian!!!!");
+            assertThat(client.readFrame().text()).isEqualTo("HELLO, MARTIAN!!!!");
+            client.sendClose(1000, "");
+            assertThat(client.awaitClose().closeCode()).isEqualTo(1000);
+        }
     }
 
     @Test

@@ -9,8 +9,9 @@ import reactor.core.publisher.Mono;
 import reactor.netty.http.client.HttpClient;
 
 /**
- * Checks one backend the way the relay uses it: a real WebSocket handshake, closed at once with 1000. A
- * backend that answers anything but 101, refuses the connection or does not answer in time is down.
+ * Checks one backend the way the relay uses it: a real WebSocket handshake offering no subprotocol, closed at once
+ * with 1000. A backend that answers anything but 101, refuses the connection or does not answer in time is down;
+ * so is one whose 101 selects a subprotocol (a client offering none would get a 502 from the relay).
  */
 class BackendProbe {
 
@@ -49,7 +50,11 @@ class BackendProbe {
 
     private String describe(Throwable ex) {
         if (ex instanceof WebSocketClientHandshakeException refused && refused.response() != null) {
-            return "handshake refused with " + refused.response().status().code();
+            int status = refused.response().status().code();
+            // A 101 Netty refused: a subprotocol selected though the probe offers none, a wrong accept key...
+            return status == 101
+                    ? "invalid handshake answer: " + refused.getMessage()
+                    : "handshake refused with " + status;
         }
         if (ex instanceof TimeoutException) {
             return "no handshake answer within " + this.timeout.toMillis() + "ms";

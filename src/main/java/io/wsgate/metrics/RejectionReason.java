@@ -4,8 +4,10 @@ package io.wsgate.metrics;
 public enum RejectionReason {
     /** Not a valid WebSocket upgrade (wrong version, missing key, not a GET...). */
     BAD_REQUEST("bad-request"),
-    /** The backend answered the handshake with an HTTP status instead of 101. */
+    /** The backend answered the handshake with an HTTP status instead of 101, or with an invalid 101. */
     BACKEND_REFUSED("backend-refused"),
+    /** The backend answered 101 selecting a subprotocol the client did not offer (502). */
+    BACKEND_SUBPROTOCOL("backend-subprotocol"),
     /** The backend could not be connected to. */
     BACKEND_UNREACHABLE("backend-unreachable"),
     /** The TLS handshake with a {@code wss://} backend failed (an untrusted or mismatched certificate, say). */

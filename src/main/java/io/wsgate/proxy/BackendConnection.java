@@ -11,15 +11,26 @@ final class BackendConnection {
 
     private final WebSocketSession session;
 
+    private final String subProtocol;
+
     private final Sinks.Empty<Void> released;
 
-    BackendConnection(WebSocketSession session, Sinks.Empty<Void> released) {
+    BackendConnection(WebSocketSession session, String subProtocol, Sinks.Empty<Void> released) {
         this.session = session;
+        this.subProtocol = subProtocol;
         this.released = released;
     }
 
     WebSocketSession session() {
         return this.session;
+    }
+
+    /**
+     * The subprotocol the backend selected, {@code null} for none. Read this, not the session's handshake info,
+     * which names the first offered protocol when the backend selected none (see {@link BackendSubprotocol}).
+     */
+    String subProtocol() {
+        return this.subProtocol;
     }
 
     void release() {

@@ -22,19 +22,21 @@ class BackendConnector {
 
     private final Duration handshakeTimeout;
 
+    /** Backend legs go through a twin of {@code client} that lets the backend select no subprotocol. */
     BackendConnector(WebSocketClient client, Duration handshakeTimeout) {
-        this.client = client;
+        this.client = BackendSubprotocol.acceptingNone(client);
         this.handshakeTimeout = handshakeTimeout;
     }
 
     /**
-     * Connects to {@code uri}, offering {@code protocols}. Errors with the client's exception for a refused
+     * Connects to {@code uri}, offering {@code protocols}; the backend may select one of them or none. Errors with the client's exception for a refused
      * handshake or an unreachable backend, and with a {@link java.util.concurrent.TimeoutException} when the
      * backend has not answered within the handshake timeout.
      */
     Mono<BackendConnection> connect(URI uri, HttpHeaders headers, List<String> protocols, SessionLifecycle lifecycle) {
         Mono<BackendConnection> handshake = Mono.create(sink -> {
             Sinks.Empty<Void> released = Sinks.empty();
+            BackendSubprotocol subprotocol = new BackendSubprotocol(protocols);
             WebSocketHandler handler = new WebSocketHandler() {
                 @Override
                 public List<String> getSubProtocols() {
@@ -44,12 +46,16 @@ class BackendConnector {
                 @Override
                 public Mono<Void> handle(WebSocketSession session) {
                     lifecycle.backendOpened(session);
-                    BackendConnection connection = new BackendConnection(session, released);
+                    BackendConnection connection =
+                            new BackendConnection(session, subprotocol.selected(session.getHandshakeInfo()), released);
                     sink.success(connection);
                     return released.asMono();
                 }
             };
-            Disposable execution = this.client.execute(uri, headers, handler).subscribe(null, sink::error);
+            Disposable execution = this.client
+                    .execute(uri, headers, handler)
+                    .contextWrite(subprotocol::addTo)
+                    .subscribe(null, sink::error);
             // Only before the connection is handed over: afterwards its holder releases it.
             sink.onCancel(execution);
         });

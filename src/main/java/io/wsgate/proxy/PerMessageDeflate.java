@@ -73,10 +73,7 @@ final class PerMessageDeflate {
         WebsocketClientSpec spec = reactorClient.getWebsocketClientSpec();
         return new ReactorNettyWebSocketClient(
                 reactorClient.getHttpClient(),
-                () -> WebsocketClientSpec.builder()
-                        .maxFramePayloadLength(spec.maxFramePayloadLength())
-                        .handlePing(spec.handlePing())
-                        .compress(true));
+                () -> BackendSubprotocol.specLike(spec).compress(true));
     }
 
     private static RequestUpgradeStrategy compressing(RequestUpgradeStrategy strategy) {

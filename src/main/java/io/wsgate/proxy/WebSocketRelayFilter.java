@@ -185,15 +185,11 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
         long start = System.nanoTime();
         return backendConnector
                 .connect(backendUri, backendHeaders, protocols, session.lifecycle())
-                .onErrorMap(ex -> BackendHandshakeException.from(ex, backendUri))
+                .onErrorMap(ex -> BackendHandshakeException.from(ex, backendUri, protocols))
                 .doOnSuccess(backend -> {
                     long nanos = System.nanoTime() - start;
                     meters.backendHandshake(nanos, "success");
-                    SessionLog.backendAnswered(
-                            routeId,
-                            request.getRemoteAddress(),
-                            backend.session().getHandshakeInfo().getSubProtocol(),
-                            nanos);
+                    SessionLog.backendAnswered(routeId, request.getRemoteAddress(), backend.subProtocol(), nanos);
                 })
                 .flatMap(backend ->
                         onClientEventLoop(exchange, () -> upgradeClient(exchange, clientUpgrade, backend, session)))
@@ -219,7 +215,8 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
         ServerHttpResponse response = exchange.getResponse();
         response.setStatusCode(HttpStatus.SWITCHING_PROTOCOLS);
         response.getHeaders().addAll(responseHeadersForClient(backendHandshake.getHeaders(), exchange));
-        String protocol = backendHandshake.getSubProtocol();
+        // The backend's choice, none included: the client judges it (RFC 6455 §4.1 lets it fail the connection).
+        String protocol = backend.subProtocol();
 
         AtomicBoolean relaying = new AtomicBoolean();
         WebSocketHandler clientHandler = client -> {

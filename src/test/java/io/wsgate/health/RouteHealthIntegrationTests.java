@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.wsgate.support.EchoBackend;
 import io.wsgate.support.FreePorts;
 import io.wsgate.support.GatewayRoutes;
+import io.wsgate.support.ScriptedBackend;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -34,6 +35,8 @@ class RouteHealthIntegrationTests {
 
     private static EchoBackend backend;
 
+    private static ScriptedBackend scripted;
+
     @LocalManagementPort
     int managementPort;
 
@@ -44,6 +47,9 @@ class RouteHealthIntegrationTests {
         routes.add("flaky", "ws://127.0.0.1:" + BACKEND_PORT, "/flaky/**");
         routes.add("nowhere", "ws://127.0.0.1:" + FreePorts.next(), "/nowhere/**");
         routes.add("plain-http", "http://127.0.0.1:" + BACKEND_PORT, "/plain/**");
+        scripted = ScriptedBackend.start();
+        String picky = routes.add("picky", "ws://127.0.0.1:" + scripted.port(), "/picky/**");
+        registry.add(picky + "metadata.health-path", () -> "/select/superchat");
     }
 
     private static EchoBackend startBackend() {
@@ -55,6 +61,7 @@ class RouteHealthIntegrationTests {
         if (backend != null) {
             backend.close();
         }
+        scripted.close();
     }
 
     @Test
@@ -83,6 +90,14 @@ class RouteHealthIntegrationTests {
         assertThat(routes).contains("\"flaky\"").doesNotContain("plain-http");
         await().atMost(TIMEOUT)
                 .until(() -> get("/actuator/health/routes/nowhere").contains("Connection refused"));
+    }
+
+    @Test
+    void backendSelectingASubprotocolNobodyOfferedIsDownWithTheReason() throws Exception {
+        await().atMost(TIMEOUT)
+                .until(() -> get("/actuator/health/routes/picky")
+                        .contains("invalid handshake answer: Invalid subprotocol. Actual: superchat"));
+        assertThat(get("/actuator/health/routes/picky")).contains("\"status\":\"DOWN\"");
     }
 
     private String get(String path) throws IOException, InterruptedException {

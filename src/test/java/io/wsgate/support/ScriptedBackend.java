@@ -14,6 +14,7 @@ import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -42,7 +43,10 @@ import reactor.netty.http.websocket.WebsocketOutbound;
  * of SIZE bytes as fast as they are taken, pings are answered with a pong of {@code backend:} plus the payload (the payload alone if that
  * would exceed 125 bytes),
  * other messages come back unchanged. Path {@code /status/N} refuses the handshake with status N; path
- * {@code /chat} speaks subprotocol {@code v2.chat} only. Each request's headers and the close it received
+ * {@code /chat} speaks subprotocol {@code v2.chat} only (offered others, Reactor Netty answers 101 without one and
+ * never runs the session); path {@code /select/NAME} answers 101 selecting
+ * subprotocol NAME whatever the client offered (a broken backend); path {@code /http} answers a plain HTTP 200
+ * (keeping the connection); other paths select none. Each request's headers and the close it received
  * are recorded under its query parameter {@code t}, so tests sharing the backend don't see each other's.
  */
 public final class ScriptedBackend implements AutoCloseable {
@@ -79,14 +83,17 @@ public final class ScriptedBackend implements AutoCloseable {
     }
 
     /**
-     * What the backend saw of the request tagged {@code t}: the handshake headers, each whole message (and
-     * ping) in arrival order, and the close it received.
+     * What the backend saw of the request tagged {@code t}: the handshake headers, the connection's remote
+     * address, each whole message (and ping) in arrival order, the close it received, and the end of its
+     * connection.
      */
     public record Recorded(
             HttpHeaders handshake,
+            InetSocketAddress remoteAddress,
             List<Received> messages,
             CompletableFuture<WebSocketCloseStatus> close,
-            CompletableFuture<Connection> connection) {
+            CompletableFuture<Connection> connection,
+            CompletableFuture<Void> disconnected) {
 
         public WebSocketCloseStatus awaitClose() {
             return this.close.orTimeout(30, TimeUnit.SECONDS).join();
@@ -109,6 +116,11 @@ public final class ScriptedBackend implements AutoCloseable {
                 channel.config().setOption(ChannelOption.SO_LINGER, 0);
             }
             channel.close();
+        }
+
+        /** Waits (30 s at most) until the WebSocket connection is gone, with or without a close frame. */
+        public void awaitDisconnect() {
+            this.disconnected.orTimeout(30, TimeUnit.SECONDS).join();
         }
     }
 
@@ -135,7 +147,9 @@ public final class ScriptedBackend implements AutoCloseable {
     private Publisher<Void> handle(HttpServerRequest request, HttpServerResponse response) {
         Recorded recorded = new Recorded(
                 request.requestHeaders().copy(),
+                request.remoteAddress(),
                 new CopyOnWriteArrayList<>(),
+                new CompletableFuture<>(),
                 new CompletableFuture<>(),
                 new CompletableFuture<>());
         String tag = new QueryStringDecoder(request.uri())
@@ -150,10 +164,17 @@ public final class ScriptedBackend implements AutoCloseable {
                     .header("WWW-Authenticate", "Bearer realm=\"scripted\"")
                     .sendString(Mono.just("refused by the scripted backend"));
         }
+        if (path.startsWith("/http")) {
+            return response.sendString(Mono.just("plain http"));
+        }
         WebsocketServerSpec.Builder spec =
                 WebsocketServerSpec.builder().handlePing(true).maxFramePayloadLength(MAX_MESSAGE);
         if (path.startsWith("/chat")) {
             spec.protocols("v2.chat");
+        }
+        if (path.startsWith("/select/")) {
+            // The spec names no protocol, so Netty's handshaker leaves this header as it is.
+            response.header("Sec-WebSocket-Protocol", path.substring("/select/".length()));
         }
         return response.header("Set-Cookie", "backend=scripted; Path=/")
                 .header("X-Backend", "scripted")
@@ -164,8 +185,11 @@ public final class ScriptedBackend implements AutoCloseable {
         this.openSessions.incrementAndGet();
         in.receiveCloseStatus().subscribe(recorded.close()::complete);
         in.withConnection(connection -> {
-            connection.onDispose(this.openSessions::decrementAndGet);
             recorded.connection().complete(connection);
+            connection.onDispose(() -> {
+                this.openSessions.decrementAndGet();
+                recorded.disconnected().complete(null);
+            });
         });
         return out.sendObject(in.aggregateFrames(MAX_MESSAGE)
                 .receiveFrames()
