@@ -1,5 +1,6 @@
 package io.wsgate.proxy;
 
+import io.netty.channel.Channel;
 import org.springframework.web.reactive.socket.CloseStatus;
 import org.springframework.web.reactive.socket.WebSocketSession;
 import reactor.core.publisher.Mono;
@@ -15,13 +16,21 @@ final class BackendConnection {
 
     private final Sinks.Empty<Void> released;
 
-    BackendConnection(WebSocketSession session, Sinks.Empty<Void> released) {
+    private final Channel channel;
+
+    BackendConnection(WebSocketSession session, Sinks.Empty<Void> released, Channel channel) {
         this.session = session;
         this.released = released;
+        this.channel = channel;
     }
 
     WebSocketSession session() {
         return this.session;
+    }
+
+    /** The backend leg's Netty channel, or {@code null} when the WebSocket client is not Reactor Netty's. */
+    Channel channel() {
+        return this.channel;
     }
 
     /** Closes the backend leg with the given status unless it is closed already, then lets the client go. */

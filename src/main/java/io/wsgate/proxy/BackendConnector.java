@@ -1,16 +1,21 @@
 package io.wsgate.proxy;
 
+import io.netty.channel.Channel;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import org.springframework.http.HttpHeaders;
 import org.springframework.web.reactive.socket.CloseStatus;
 import org.springframework.web.reactive.socket.WebSocketHandler;
 import org.springframework.web.reactive.socket.WebSocketSession;
+import org.springframework.web.reactive.socket.client.ReactorNettyWebSocketClient;
 import org.springframework.web.reactive.socket.client.WebSocketClient;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
+import reactor.netty.http.client.WebsocketClientSpec;
+import reactor.util.context.Context;
 
 /**
  * Opens the backend leg of a proxied session and emits it once the backend has answered 101, so the
@@ -18,12 +23,15 @@ import reactor.core.publisher.Sinks;
  */
 class BackendConnector {
 
+    /** Reactor context key: where the client's request hook leaves the backend connection's channel. */
+    private static final String CHANNEL = BackendConnector.class.getName() + ".channel";
+
     private final WebSocketClient client;
 
     private final Duration handshakeTimeout;
 
     BackendConnector(WebSocketClient client, Duration handshakeTimeout) {
-        this.client = client;
+        this.client = recordingChannel(client);
         this.handshakeTimeout = handshakeTimeout;
     }
 
@@ -35,6 +43,7 @@ class BackendConnector {
     Mono<BackendConnection> connect(URI uri, HttpHeaders headers, List<String> protocols) {
         Mono<BackendConnection> handshake = Mono.create(sink -> {
             Sinks.Empty<Void> released = Sinks.empty();
+            AtomicReference<Channel> channel = new AtomicReference<>();
             WebSocketHandler handler = new WebSocketHandler() {
                 @Override
                 public List<String> getSubProtocols() {
@@ -43,12 +52,17 @@ class BackendConnector {
 
                 @Override
                 public Mono<Void> handle(WebSocketSession session) {
-                    BackendConnection connection = new BackendConnection(session, released);
+                    BackendConnection connection = new BackendConnection(session, released, channel.get());
                     sink.success(connection);
                     return released.asMono();
                 }
             };
-            Disposable execution = this.client.execute(uri, headers, handler).subscribe(null, sink::error);
+            // The caller's context reaches the client (PerMessageDeflate reads the backend leg's limit from it).
+            Disposable execution = this.client
+                    .execute(uri, headers, handler)
+                    .contextWrite(sink.contextView())
+                    .contextWrite(Context.of(CHANNEL, channel))
+                    .subscribe(null, sink::error);
             // Only before the connection is handed over: afterwards its holder releases it.
             sink.onCancel(execution);
         });
@@ -58,5 +72,27 @@ class BackendConnector {
                         BackendConnection.class,
                         connection -> connection.close(CloseStatus.GOING_AWAY).subscribe())
                 .timeout(this.handshakeTimeout);
+    }
+
+    /**
+     * The client with a hook that hands each connection's channel to its {@link #connect} (Spring's session does
+     * not expose it), for the backend's frame check.
+     */
+    @SuppressWarnings("unchecked")
+    private static WebSocketClient recordingChannel(WebSocketClient client) {
+        if (!(client instanceof ReactorNettyWebSocketClient reactorClient)) {
+            return client;
+        }
+        // The same spec as the gateway's (Spring Cloud Gateway sets these two).
+        WebsocketClientSpec spec = reactorClient.getWebsocketClientSpec();
+        return new ReactorNettyWebSocketClient(
+                reactorClient
+                        .getHttpClient()
+                        .doOnRequest((request, connection) -> request.currentContextView()
+                                .getOrEmpty(CHANNEL)
+                                .ifPresent(holder -> ((AtomicReference<Channel>) holder).set(connection.channel()))),
+                () -> WebsocketClientSpec.builder()
+                        .maxFramePayloadLength(spec.maxFramePayloadLength())
+                        .handlePing(spec.handlePing()));
     }
 }

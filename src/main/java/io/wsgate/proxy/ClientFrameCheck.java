@@ -26,8 +26,10 @@ import org.springframework.web.reactive.socket.CloseStatus;
  * Makes the client leg fail invalid frames the way RFC 6455 says, with a close frame that names the error:
  * reserved bits without a negotiated extension, and every other framing error of Netty's decoder, get 1002;
  * invalid UTF-8 in a text message or a close reason 1007; a message larger than the limit 1009, also when it
- * comes in fragments; a close frame with a code no endpoint may send 1002. Each failure is reported to the
- * session, which closes the backend leg and counts the close as the gateway's.
+ * comes in fragments, or a compressed frame that inflates past it (see {@link PerMessageDeflate}), 1009; a close
+ * frame with a code no endpoint may send 1002; more fragments in one message, or more pings and pongs per second,
+ * than {@link FrameCaps} allows 1008. Each failure is reported to the session, which closes the backend leg and
+ * counts the close as the gateway's; from then on the client's frames are dropped before they are inflated.
  *
  * <p>Why this exists: Reactor Netty builds the server's WebSocket decoder with extensions always allowed
  * (reserved bits pass as data), no UTF-8 validation, and Netty's decoder drops the connection without any
@@ -43,10 +45,16 @@ final class ClientFrameCheck extends ChannelInboundHandlerAdapter {
 
     private static final String CHECK = "wsgate.framecheck";
 
+    private static final String GATE = "wsgate.framegate";
+
     /** Longest close reason in bytes: the frame's 125 minus the code. */
     private static final int MAX_REASON = 123;
 
     private final int maxMessageSize;
+
+    private final FrameCaps caps;
+
+    private final FrameGate gate;
 
     private final Consumer<CloseStatus> onFailure;
 
@@ -54,8 +62,10 @@ final class ClientFrameCheck extends ChannelInboundHandlerAdapter {
 
     private boolean failed;
 
-    private ClientFrameCheck(int maxMessageSize, Consumer<CloseStatus> onFailure) {
+    private ClientFrameCheck(int maxMessageSize, FrameCaps caps, FrameGate gate, Consumer<CloseStatus> onFailure) {
         this.maxMessageSize = maxMessageSize;
+        this.caps = caps;
+        this.gate = gate;
         this.onFailure = onFailure;
     }
 
@@ -63,7 +73,7 @@ final class ClientFrameCheck extends ChannelInboundHandlerAdapter {
      * Installs the check on an upgraded client connection; {@code onFailure} gets the status the client was
      * closed with. Must run on the channel's event loop, before any frame was read (the upgrade's handler).
      */
-    static void install(Channel channel, int maxMessageSize, Consumer<CloseStatus> onFailure) {
+    static void install(Channel channel, int maxMessageSize, FrameCaps caps, Consumer<CloseStatus> onFailure) {
         ChannelPipeline pipeline = channel.pipeline();
         String decoderName = null;
         String last = null;
@@ -92,7 +102,9 @@ final class ClientFrameCheck extends ChannelInboundHandlerAdapter {
         pipeline.replace(decoderName, DECODER, new WebSocket13FrameDecoder(config));
         String after = decoderName.equals(last) ? DECODER : last;
         pipeline.addAfter(after, UTF8, new Utf8FrameCheck());
-        pipeline.addAfter(UTF8, CHECK, new ClientFrameCheck(maxMessageSize, onFailure));
+        // Right after the decoder: a failed client's frames are dropped before they are inflated.
+        FrameGate gate = FrameGate.addAfter(pipeline, DECODER, GATE);
+        pipeline.addAfter(UTF8, CHECK, new ClientFrameCheck(maxMessageSize, caps, gate, onFailure));
     }
 
     @Override
@@ -120,6 +132,10 @@ final class ClientFrameCheck extends ChannelInboundHandlerAdapter {
                     : new CorruptedWebSocketFrameException(
                             WebSocketCloseStatus.PROTOCOL_ERROR, "invalid close code " + code);
         }
+        String capped = this.caps.exceeded(frame);
+        if (capped != null) {
+            return new CorruptedWebSocketFrameException(WebSocketCloseStatus.POLICY_VIOLATION, capped);
+        }
         if (frame instanceof TextWebSocketFrame || frame instanceof BinaryWebSocketFrame) {
             this.messageBytes = 0;
         } else if (!(frame instanceof ContinuationWebSocketFrame)) {
@@ -140,6 +156,11 @@ final class ClientFrameCheck extends ChannelInboundHandlerAdapter {
             fail(ctx, corrupted.closeStatus(), corrupted.getMessage());
             return;
         }
+        CorruptedWebSocketFrameException inflation = PerMessageDeflate.inflationFailure(cause);
+        if (inflation != null) {
+            fail(ctx, inflation.closeStatus(), inflation.getMessage());
+            return;
+        }
         ctx.fireExceptionCaught(cause);
     }
 
@@ -148,6 +169,7 @@ final class ClientFrameCheck extends ChannelInboundHandlerAdapter {
             return;
         }
         this.failed = true;
+        this.gate.shut();
         String reason = reason(message != null ? message : status.reasonText());
         // First: the close below may complete at once, and the session must know the gateway closed, not the client.
         this.onFailure.accept(new CloseStatus(status.code(), reason));

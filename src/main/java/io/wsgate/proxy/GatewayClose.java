@@ -46,6 +46,21 @@ record GatewayClose(GatewayCloseReason reason, CloseStatus toClient, CloseStatus
                         detail);
     }
 
+    /**
+     * The backend broke a frame rule ({@link BackendFrameCheck}): it gets {@code status} (1009 or 1008 with why),
+     * the client a clean 1001 saying its backend failed.
+     */
+    static GatewayClose backendFailed(CloseStatus status) {
+        GatewayCloseReason reason = status.getCode() == CloseStatus.TOO_BIG_TO_PROCESS.getCode()
+                ? GatewayCloseReason.BACKEND_MESSAGE_TOO_BIG
+                : GatewayCloseReason.BACKEND_POLICY_VIOLATION;
+        return new GatewayClose(
+                reason,
+                new CloseStatus(GOING_AWAY, "backend failed with " + status.getCode()),
+                status,
+                "backend failed: " + status.getReason());
+    }
+
     /** A leg that stopped answering pings; both legs get 1001 (the silent one will likely never read it). */
     static GatewayClose pongTimeout(boolean client, Duration pongTimeout) {
         String peer = client ? "client" : "backend";

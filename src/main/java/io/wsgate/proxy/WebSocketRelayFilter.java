@@ -7,8 +7,11 @@ import static org.springframework.cloud.gateway.support.ServerWebExchangeUtils.c
 import static org.springframework.cloud.gateway.support.ServerWebExchangeUtils.isAlreadyRouted;
 import static org.springframework.cloud.gateway.support.ServerWebExchangeUtils.setAlreadyRouted;
 
+import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
+import io.wsgate.config.WsgateProperties;
 import io.wsgate.metrics.ClosedBy;
+import io.wsgate.metrics.Direction;
 import io.wsgate.metrics.RejectionReason;
 import io.wsgate.metrics.RouteMeters;
 import io.wsgate.metrics.WebSocketMetrics;
@@ -89,6 +92,8 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
     private final PerMessageDeflate deflate;
     private final int maxMessageSize;
 
+    private final WsgateProperties.Limits limits;
+
     private volatile List<HttpHeadersFilter> headersFilters;
 
     public WebSocketRelayFilter(
@@ -100,7 +105,8 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
             int frameLogMaxPayload,
             RoutePolicies policies,
             PerMessageDeflate deflate,
-            int maxMessageSize) {
+            int maxMessageSize,
+            WsgateProperties.Limits limits) {
         this.connector = connector;
         this.upgradeStrategy = upgradeStrategy;
         this.relay = relay;
@@ -110,6 +116,7 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
         this.policies = policies;
         this.deflate = deflate;
         this.maxMessageSize = maxMessageSize;
+        this.limits = limits;
     }
 
     @Override
@@ -176,10 +183,13 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
         // permessage-deflate per route: each leg negotiates it on its own.
         boolean compress = this.deflate.enabled(route);
         BackendConnector backendConnector = compress ? this.deflate.connector() : this.connector;
-        RequestUpgradeStrategy clientUpgrade = compress ? this.deflate.upgradeStrategy() : this.upgradeStrategy;
+        RequestUpgradeStrategy clientUpgrade = compress
+                ? this.deflate.upgradeStrategy(maxMessageSize(policy, Direction.CLIENT_TO_BACKEND))
+                : this.upgradeStrategy;
         long start = System.nanoTime();
         return backendConnector
                 .connect(backendUri, backendHeaders, protocols)
+                .contextWrite(PerMessageDeflate.backendLimit(maxMessageSize(policy, Direction.BACKEND_TO_CLIENT)))
                 .onErrorMap(ex -> BackendHandshakeException.from(ex, backendUri))
                 .doOnSuccess(backend -> {
                     long nanos = System.nanoTime() - start;
@@ -220,7 +230,10 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
         WebSocketHandler clientHandler = client -> {
             relaying.set(true);
             checkClientFrames(exchange, backend, session);
-            return this.relay.relay(client, backend, session);
+            Mono<Void> relayed = this.relay.relay(client, backend, session);
+            // After relay(): the session is open, so the gateway can close it.
+            checkBackendFrames(backend, session);
+            return relayed;
         };
         // Straight to the upgrade strategy: the request was checked already, and the subprotocol is the
         // backend's choice (HandshakeWebSocketService would pick one from the client's offer itself).
@@ -242,13 +255,38 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
         Object nativeRequest = ServerHttpRequestDecorator.getNativeRequest(exchange.getRequest());
         if (nativeRequest instanceof Connection connection) {
             session.clientChannel(connection.channel());
-            ClientFrameCheck.install(connection.channel(), this.maxMessageSize, status -> {
+            ClientFrameCheck.install(connection.channel(), this.maxMessageSize, frameCaps(), status -> {
                 if (session.claimFirstClose(ClosedBy.GATEWAY, status)) {
                     SessionLog.clientFailed(session, status);
                     backend.close(CloseCodes.clientFailed(status)).subscribe();
                 }
             });
         }
+    }
+
+    /**
+     * Fails a backend that sends what would cost the gateway memory (see {@link BackendFrameCheck}): the backend gets
+     * the check's 1009/1008, the client 1001, and the close counts as the gateway's.
+     */
+    private void checkBackendFrames(BackendConnection backend, ProxiedSession session) {
+        Channel channel = backend.channel();
+        if (channel != null) {
+            BackendFrameCheck.install(
+                    channel,
+                    maxMessageSize(session.policy(), Direction.BACKEND_TO_CLIENT),
+                    frameCaps(),
+                    status -> session.closeByGateway(GatewayClose.backendFailed(status))
+                            .subscribe());
+        }
+    }
+
+    private FrameCaps frameCaps() {
+        return new FrameCaps(this.limits.getMaxFragmentsPerMessage(), this.limits.getMaxControlFramesPerSecond());
+    }
+
+    /** The largest message of one direction: the route's limit, within the gateway's frame limit. */
+    private int maxMessageSize(RoutePolicy policy, Direction direction) {
+        return (int) Math.min(this.maxMessageSize, policy.maxMessageSize(direction));
     }
 
     /**
