@@ -120,7 +120,7 @@ class HostilePeerMemoryIntegrationTests {
             client.sendText("bomb");
             return client.awaitClose();
         });
-        assertThat(close).isEqualTo(new JdkWebSocketClient.Close(1001, "backend failed with 1009"));
+        assertThat(close).isEqualTo(new JdkWebSocketClient.Close(1001, "backend sent a message too big"));
         assertThat(poll(bombingBackendCloses)).startsWith("1009 ");
     }
 
