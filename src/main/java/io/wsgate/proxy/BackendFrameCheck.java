@@ -1,7 +1,6 @@
 package io.wsgate.proxy;
 
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
@@ -11,10 +10,7 @@ import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
-import io.netty.handler.codec.http.websocketx.WebSocketFrameDecoder;
-import io.netty.handler.codec.http.websocketx.extensions.WebSocketExtensionDecoder;
 import io.netty.util.ReferenceCountUtil;
-import java.util.Map;
 import java.util.function.Consumer;
 import org.springframework.web.reactive.socket.CloseStatus;
 
@@ -58,21 +54,12 @@ final class BackendFrameCheck extends ChannelInboundHandlerAdapter {
     static void install(Channel channel, long maxMessageSize, FrameCaps caps, Consumer<CloseStatus> onViolation) {
         channel.eventLoop().execute(() -> {
             ChannelPipeline pipeline = channel.pipeline();
-            String decoder = null;
-            String last = null;
-            for (Map.Entry<String, ChannelHandler> entry : pipeline) {
-                if (entry.getValue() instanceof WebSocketFrameDecoder) {
-                    decoder = entry.getKey();
-                    last = decoder;
-                } else if (entry.getValue() instanceof WebSocketExtensionDecoder) {
-                    last = entry.getKey();
-                }
-            }
-            if (decoder == null || !channel.isActive()) {
+            FrameGate.Decoders decoders = FrameGate.Decoders.of(pipeline);
+            if (decoders == null || !channel.isActive()) {
                 return;
             }
-            FrameGate gate = FrameGate.addAfter(pipeline, decoder, GATE);
-            String after = decoder.equals(last) ? GATE : last;
+            FrameGate gate = FrameGate.addAfter(pipeline, decoders.frames(), GATE);
+            String after = decoders.frames().equals(decoders.last()) ? GATE : decoders.last();
             pipeline.addAfter(after, CHECK, new BackendFrameCheck(maxMessageSize, caps, gate, onViolation));
         });
     }

@@ -1,7 +1,6 @@
 package io.wsgate.proxy;
 
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
@@ -14,11 +13,8 @@ import io.netty.handler.codec.http.websocketx.WebSocket13FrameDecoder;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
-import io.netty.handler.codec.http.websocketx.WebSocketFrameDecoder;
-import io.netty.handler.codec.http.websocketx.extensions.WebSocketExtensionDecoder;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
-import java.util.Map;
 import java.util.function.Consumer;
 import org.springframework.web.reactive.socket.CloseStatus;
 
@@ -75,22 +71,14 @@ final class ClientFrameCheck extends ChannelInboundHandlerAdapter {
      */
     static void install(Channel channel, int maxMessageSize, FrameCaps caps, Consumer<CloseStatus> onFailure) {
         ChannelPipeline pipeline = channel.pipeline();
-        String decoderName = null;
-        String last = null;
-        boolean extensions = false;
-        for (Map.Entry<String, ChannelHandler> entry : pipeline) {
-            if (entry.getValue() instanceof WebSocketFrameDecoder) {
-                decoderName = entry.getKey();
-                last = decoderName;
-            } else if (entry.getValue() instanceof WebSocketExtensionDecoder) {
-                // A negotiated extension (permessage-deflate) owns RSV1; validate what it decoded.
-                extensions = true;
-                last = entry.getKey();
-            }
-        }
-        if (decoderName == null) {
+        FrameGate.Decoders decoders = FrameGate.Decoders.of(pipeline);
+        if (decoders == null) {
             return;
         }
+        String decoderName = decoders.frames();
+        String last = decoders.last();
+        // A negotiated extension (permessage-deflate) owns RSV1; validate what it decoded.
+        boolean extensions = decoders.extensions();
         WebSocketDecoderConfig config = WebSocketDecoderConfig.newBuilder()
                 .maxFramePayloadLength(maxMessageSize)
                 .expectMaskedFrames(true)
