@@ -285,6 +285,23 @@ public class WsgateProperties implements Validator {
         @Max(128)
         private int ipv6Prefix = 64;
 
+        /**
+         * Most frames one message may come in, from a client or a backend; one more fails the sender with Close
+         * 1008. Every fragment is a frame object and a component of the aggregated message, which Netty recopies
+         * each 1024 components, so 1-byte fragments cost far more than their bytes. 1024 carries a 1 MiB message
+         * in 1 KiB fragments; clients that fragment at all use a handful. 0 for no limit.
+         */
+        @PositiveOrZero
+        private int maxFragmentsPerMessage = 1024;
+
+        /**
+         * Most pings and pongs one client or backend may send per second (a fixed one-second window); one more
+         * fails it with Close 1008. Each ping costs the gateway a pong write (or a relayed ping); keepalives need one
+         * every few seconds, so 100 is far above any honest use. 0 for no limit.
+         */
+        @PositiveOrZero
+        private int maxControlFramesPerSecond = 100;
+
         public int getMaxSessions() {
             return this.maxSessions;
         }
@@ -331,6 +348,22 @@ public class WsgateProperties implements Validator {
 
         public void setIpv6Prefix(int ipv6Prefix) {
             this.ipv6Prefix = ipv6Prefix;
+        }
+
+        public int getMaxFragmentsPerMessage() {
+            return this.maxFragmentsPerMessage;
+        }
+
+        public void setMaxFragmentsPerMessage(int maxFragmentsPerMessage) {
+            this.maxFragmentsPerMessage = maxFragmentsPerMessage;
+        }
+
+        public int getMaxControlFramesPerSecond() {
+            return this.maxControlFramesPerSecond;
+        }
+
+        public void setMaxControlFramesPerSecond(int maxControlFramesPerSecond) {
+            this.maxControlFramesPerSecond = maxControlFramesPerSecond;
         }
     }
 

@@ -12,6 +12,8 @@ public enum GatewayCloseReason {
     CLIENT_MESSAGE_TOO_BIG("client-message-too-big"),
     /** The backend sent a message larger than the route allows. */
     BACKEND_MESSAGE_TOO_BIG("backend-message-too-big"),
+    /** The backend sent more fragments in one message, or more pings and pongs per second, than allowed. */
+    BACKEND_POLICY_VIOLATION("backend-policy-violation"),
     /** The client did not answer a keepalive ping within the pong timeout. */
     CLIENT_PONG_TIMEOUT("client-pong-timeout"),
     /** The backend did not answer a keepalive ping within the pong timeout. */

@@ -1,5 +1,6 @@
 package io.wsgate.proxy;
 
+import io.netty.channel.Channel;
 import org.springframework.web.reactive.socket.WebSocketSession;
 import reactor.core.publisher.Sinks;
 
@@ -15,10 +16,13 @@ final class BackendConnection {
 
     private final Sinks.Empty<Void> released;
 
-    BackendConnection(WebSocketSession session, String subProtocol, Sinks.Empty<Void> released) {
+    private final Channel channel;
+
+    BackendConnection(WebSocketSession session, String subProtocol, Sinks.Empty<Void> released, Channel channel) {
         this.session = session;
         this.subProtocol = subProtocol;
         this.released = released;
+        this.channel = channel;
     }
 
     WebSocketSession session() {
@@ -31,6 +35,11 @@ final class BackendConnection {
      */
     String subProtocol() {
         return this.subProtocol;
+    }
+
+    /** The backend leg's Netty channel, or {@code null} when the WebSocket client is not Reactor Netty's. */
+    Channel channel() {
+        return this.channel;
     }
 
     void release() {

@@ -1,6 +1,7 @@
 package io.wsgate.proxy;
 
 import io.wsgate.session.SessionLifecycle;
+import io.wsgate.session.WebSocketRelay;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
@@ -46,15 +47,20 @@ class BackendConnector {
                 @Override
                 public Mono<Void> handle(WebSocketSession session) {
                     lifecycle.backendOpened(session);
-                    BackendConnection connection =
-                            new BackendConnection(session, subprotocol.selected(session.getHandshakeInfo()), released);
+                    BackendConnection connection = new BackendConnection(
+                            session,
+                            subprotocol.selected(session.getHandshakeInfo()),
+                            released,
+                            WebSocketRelay.channel(session));
                     sink.success(connection);
                     return released.asMono();
                 }
             };
+            // The caller's context reaches the client (PerMessageDeflate reads the backend leg's limit from it).
             Disposable execution = this.client
                     .execute(uri, headers, handler)
                     .contextWrite(subprotocol::addTo)
+                    .contextWrite(sink.contextView())
                     .subscribe(null, sink::error);
             // Only before the connection is handed over: afterwards its holder releases it.
             sink.onCancel(execution);

@@ -1,7 +1,6 @@
 package io.wsgate.proxy;
 
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
@@ -14,11 +13,8 @@ import io.netty.handler.codec.http.websocketx.WebSocket13FrameDecoder;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
-import io.netty.handler.codec.http.websocketx.WebSocketFrameDecoder;
-import io.netty.handler.codec.http.websocketx.extensions.WebSocketExtensionDecoder;
 import io.netty.util.ReferenceCountUtil;
 import io.wsgate.session.CloseCodes;
-import java.util.Map;
 import java.util.function.Consumer;
 import org.springframework.web.reactive.socket.CloseStatus;
 
@@ -26,8 +22,10 @@ import org.springframework.web.reactive.socket.CloseStatus;
  * Makes the client leg fail invalid frames the way RFC 6455 says, with a close frame that names the error:
  * reserved bits without a negotiated extension, and every other framing error of Netty's decoder, get 1002;
  * invalid UTF-8 in a text message or a close reason 1007; a message larger than the limit 1009, also when it
- * comes in fragments; a close frame with a code no endpoint may send 1002. Each failure is reported to the
- * session, which closes the backend leg and counts the close as the gateway's.
+ * comes in fragments, or a compressed frame that inflates past it (see {@link PerMessageDeflate}), 1009; a close
+ * frame with a code no endpoint may send 1002; more fragments in one message, or more pings and pongs per second,
+ * than {@link FrameCaps} allows 1008. Each failure is reported to the session, which closes the backend leg and
+ * counts the close as the gateway's; from then on the client's frames are dropped before they are inflated.
  *
  * <p>Why this exists: Reactor Netty builds the server's WebSocket decoder with extensions always allowed
  * (reserved bits pass as data), no UTF-8 validation, and Netty's decoder drops the connection without any
@@ -43,7 +41,13 @@ final class ClientFrameCheck extends ChannelInboundHandlerAdapter {
 
     private static final String CHECK = "wsgate.framecheck";
 
+    private static final String GATE = "wsgate.framegate";
+
     private final int maxMessageSize;
+
+    private final FrameCaps caps;
+
+    private final FrameGate gate;
 
     private final Consumer<CloseStatus> onFailure;
 
@@ -51,8 +55,10 @@ final class ClientFrameCheck extends ChannelInboundHandlerAdapter {
 
     private boolean failed;
 
-    private ClientFrameCheck(int maxMessageSize, Consumer<CloseStatus> onFailure) {
+    private ClientFrameCheck(int maxMessageSize, FrameCaps caps, FrameGate gate, Consumer<CloseStatus> onFailure) {
         this.maxMessageSize = maxMessageSize;
+        this.caps = caps;
+        this.gate = gate;
         this.onFailure = onFailure;
     }
 
@@ -60,24 +66,16 @@ final class ClientFrameCheck extends ChannelInboundHandlerAdapter {
      * Installs the check on an upgraded client connection; {@code onFailure} gets the status the client was
      * closed with. Must run on the channel's event loop, before any frame was read (the upgrade's handler).
      */
-    static void install(Channel channel, int maxMessageSize, Consumer<CloseStatus> onFailure) {
+    static void install(Channel channel, int maxMessageSize, FrameCaps caps, Consumer<CloseStatus> onFailure) {
         ChannelPipeline pipeline = channel.pipeline();
-        String decoderName = null;
-        String last = null;
-        boolean extensions = false;
-        for (Map.Entry<String, ChannelHandler> entry : pipeline) {
-            if (entry.getValue() instanceof WebSocketFrameDecoder) {
-                decoderName = entry.getKey();
-                last = decoderName;
-            } else if (entry.getValue() instanceof WebSocketExtensionDecoder) {
-                // A negotiated extension (permessage-deflate) owns RSV1; validate what it decoded.
-                extensions = true;
-                last = entry.getKey();
-            }
-        }
-        if (decoderName == null) {
+        FrameGate.Decoders decoders = FrameGate.Decoders.of(pipeline);
+        if (decoders == null) {
             return;
         }
+        String decoderName = decoders.frames();
+        String last = decoders.last();
+        // A negotiated extension (permessage-deflate) owns RSV1; validate what it decoded.
+        boolean extensions = decoders.extensions();
         WebSocketDecoderConfig config = WebSocketDecoderConfig.newBuilder()
                 .maxFramePayloadLength(maxMessageSize)
                 .expectMaskedFrames(true)
@@ -89,7 +87,9 @@ final class ClientFrameCheck extends ChannelInboundHandlerAdapter {
         pipeline.replace(decoderName, DECODER, new WebSocket13FrameDecoder(config));
         String after = decoderName.equals(last) ? DECODER : last;
         pipeline.addAfter(after, UTF8, new Utf8FrameCheck());
-        pipeline.addAfter(UTF8, CHECK, new ClientFrameCheck(maxMessageSize, onFailure));
+        // Right after the decoder: a failed client's frames are dropped before they are inflated.
+        FrameGate gate = FrameGate.addAfter(pipeline, DECODER, GATE);
+        pipeline.addAfter(UTF8, CHECK, new ClientFrameCheck(maxMessageSize, caps, gate, onFailure));
     }
 
     @Override
@@ -122,6 +122,10 @@ final class ClientFrameCheck extends ChannelInboundHandlerAdapter {
                     : new CorruptedWebSocketFrameException(
                             WebSocketCloseStatus.PROTOCOL_ERROR, "invalid close code " + code);
         }
+        String capped = this.caps.exceeded(frame);
+        if (capped != null) {
+            return new CorruptedWebSocketFrameException(WebSocketCloseStatus.POLICY_VIOLATION, capped);
+        }
         if (frame instanceof TextWebSocketFrame || frame instanceof BinaryWebSocketFrame) {
             this.messageBytes = 0;
         } else if (!(frame instanceof ContinuationWebSocketFrame)) {
@@ -142,6 +146,11 @@ final class ClientFrameCheck extends ChannelInboundHandlerAdapter {
             fail(ctx, corrupted.closeStatus(), corrupted.getMessage());
             return;
         }
+        CorruptedWebSocketFrameException inflation = PerMessageDeflate.inflationFailure(cause);
+        if (inflation != null) {
+            fail(ctx, inflation.closeStatus(), inflation.getMessage());
+            return;
+        }
         ctx.fireExceptionCaught(cause);
     }
 
@@ -150,6 +159,7 @@ final class ClientFrameCheck extends ChannelInboundHandlerAdapter {
             return;
         }
         this.failed = true;
+        this.gate.shut();
         String reason = CloseCodes.fit(message != null ? message : status.reasonText());
         // The session's lifecycle writes the close frame and ends the connection.
         this.onFailure.accept(new CloseStatus(status.code(), reason));

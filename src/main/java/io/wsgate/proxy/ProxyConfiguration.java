@@ -46,8 +46,13 @@ class ProxyConfiguration {
             HttpClientProperties httpClientProperties) {
         Duration handshakeTimeout = properties.getProxy().getHandshakeTimeout();
         BackendConnector connector = new BackendConnector(webSocketClient, handshakeTimeout);
+        int maxMessageSize = maxMessageSize(httpClientProperties);
         PerMessageDeflate deflate = PerMessageDeflate.of(
-                properties.getProxy().isCompression(), webSocketClient, requestUpgradeStrategy, handshakeTimeout);
+                properties.getProxy().isCompression(),
+                webSocketClient,
+                requestUpgradeStrategy,
+                handshakeTimeout,
+                maxMessageSize);
         int frameLogMaxPayload =
                 Math.toIntExact(properties.getProxy().getFrameLogMaxPayload().toBytes());
         return new WebSocketRelayFilter(
@@ -59,7 +64,8 @@ class ProxyConfiguration {
                 frameLogMaxPayload,
                 new RoutePolicies(properties.getSession()),
                 deflate,
-                maxMessageSize(httpClientProperties));
+                maxMessageSize,
+                properties.getLimits());
     }
 
     /** The gateway's WebSocket message limit for both legs; unset, Reactor Netty's default (64 KiB) applies. */

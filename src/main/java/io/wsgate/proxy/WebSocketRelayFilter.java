@@ -7,11 +7,15 @@ import static org.springframework.cloud.gateway.support.ServerWebExchangeUtils.c
 import static org.springframework.cloud.gateway.support.ServerWebExchangeUtils.isAlreadyRouted;
 import static org.springframework.cloud.gateway.support.ServerWebExchangeUtils.setAlreadyRouted;
 
+import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
+import io.wsgate.config.WsgateProperties;
+import io.wsgate.metrics.Direction;
 import io.wsgate.metrics.RejectionReason;
 import io.wsgate.metrics.RouteMeters;
 import io.wsgate.metrics.WebSocketMetrics;
 import io.wsgate.session.FrameLog;
+import io.wsgate.session.GatewayClose;
 import io.wsgate.session.Leg;
 import io.wsgate.session.ProxiedSession;
 import io.wsgate.session.RoutePolicy;
@@ -94,6 +98,8 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
     private final PerMessageDeflate deflate;
     private final int maxMessageSize;
 
+    private final WsgateProperties.Limits limits;
+
     private volatile List<HttpHeadersFilter> headersFilters;
 
     public WebSocketRelayFilter(
@@ -105,7 +111,8 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
             int frameLogMaxPayload,
             RoutePolicies policies,
             PerMessageDeflate deflate,
-            int maxMessageSize) {
+            int maxMessageSize,
+            WsgateProperties.Limits limits) {
         this.connector = connector;
         this.upgradeStrategy = upgradeStrategy;
         this.relay = relay;
@@ -115,6 +122,7 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
         this.policies = policies;
         this.deflate = deflate;
         this.maxMessageSize = maxMessageSize;
+        this.limits = limits;
     }
 
     @Override
@@ -181,10 +189,13 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
         // permessage-deflate per route: each leg negotiates it on its own.
         boolean compress = this.deflate.enabled(route);
         BackendConnector backendConnector = compress ? this.deflate.connector() : this.connector;
-        RequestUpgradeStrategy clientUpgrade = compress ? this.deflate.upgradeStrategy() : this.upgradeStrategy;
+        RequestUpgradeStrategy clientUpgrade = compress
+                ? this.deflate.upgradeStrategy(maxMessageSize(policy, Direction.CLIENT_TO_BACKEND))
+                : this.upgradeStrategy;
         long start = System.nanoTime();
         return backendConnector
                 .connect(backendUri, backendHeaders, protocols, session.lifecycle())
+                .contextWrite(PerMessageDeflate.backendLimit(maxMessageSize(policy, Direction.BACKEND_TO_CLIENT)))
                 .onErrorMap(ex -> BackendHandshakeException.from(ex, backendUri, protocols))
                 .doOnSuccess(backend -> {
                     long nanos = System.nanoTime() - start;
@@ -222,6 +233,7 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
         WebSocketHandler clientHandler = client -> {
             relaying.set(true);
             checkClientFrames(exchange, session);
+            checkBackendFrames(backend, session);
             return this.relay.relay(client, backend.session(), backend::release, session);
         };
         // Straight to the upgrade strategy: the request was checked already, and the subprotocol is the
@@ -247,8 +259,33 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
             ClientFrameCheck.install(
                     connection.channel(),
                     this.maxMessageSize,
+                    frameCaps(),
                     status -> session.lifecycle().violation(Leg.CLIENT, status));
         }
+    }
+
+    /**
+     * Fails a backend that sends what would cost the gateway memory (see {@link BackendFrameCheck}): the backend gets
+     * the check's 1009/1008, the client 1001, and the close counts as the gateway's.
+     */
+    private void checkBackendFrames(BackendConnection backend, ProxiedSession session) {
+        Channel channel = backend.channel();
+        if (channel != null) {
+            BackendFrameCheck.install(
+                    channel,
+                    maxMessageSize(session.policy(), Direction.BACKEND_TO_CLIENT),
+                    frameCaps(),
+                    status -> session.closeByGateway(GatewayClose.backendFailed(status)));
+        }
+    }
+
+    private FrameCaps frameCaps() {
+        return new FrameCaps(this.limits.getMaxFragmentsPerMessage(), this.limits.getMaxControlFramesPerSecond());
+    }
+
+    /** The largest message of one direction: the route's limit, within the gateway's frame limit. */
+    private int maxMessageSize(RoutePolicy policy, Direction direction) {
+        return (int) Math.min(this.maxMessageSize, policy.maxMessageSize(direction));
     }
 
     /**

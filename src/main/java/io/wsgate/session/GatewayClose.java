@@ -56,6 +56,24 @@ public record GatewayClose(GatewayCloseReason reason, CloseStatus toClient, Clos
                         detail);
     }
 
+    /**
+     * The backend broke a frame rule ({@link BackendFrameCheck}; {@code status}: 1009 or 1008 with why). A message
+     * too big closes both legs as {@link #messageTooBig} does; a broken cap gives the backend {@code status} and the
+     * client a clean 1001 saying its backend failed.
+     */
+    public static GatewayClose backendFailed(CloseStatus status) {
+        String detail = "backend failed: " + status.getReason();
+        if (status.getCode() == CloseStatus.TOO_BIG_TO_PROCESS.getCode()) {
+            GatewayClose tooBig = messageTooBig(Direction.BACKEND_TO_CLIENT, 0, 0);
+            return new GatewayClose(tooBig.reason(), tooBig.toClient(), tooBig.toBackend(), detail);
+        }
+        return new GatewayClose(
+                GatewayCloseReason.BACKEND_POLICY_VIOLATION,
+                new CloseStatus(GOING_AWAY, "backend failed with " + status.getCode()),
+                status,
+                detail);
+    }
+
     /** A leg that stopped answering pings; both legs get 1001 (the silent one will likely never read it). */
     static GatewayClose pongTimeout(Leg leg, Duration pongTimeout) {
         String peer = leg.tag();

@@ -69,7 +69,7 @@ public final class ProxiedSession {
         return this.backendUri;
     }
 
-    RoutePolicy policy() {
+    public RoutePolicy policy() {
         return this.policy;
     }
 

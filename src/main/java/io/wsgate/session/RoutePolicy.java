@@ -62,7 +62,7 @@ public record RoutePolicy(
                 get(metadata, MAX_SESSION_AGE_JITTER, Duration.class, defaults.getMaxSessionAgeJitter()));
     }
 
-    long maxMessageSize(Direction direction) {
+    public long maxMessageSize(Direction direction) {
         return direction == Direction.CLIENT_TO_BACKEND
                 ? this.maxMessageSizeClientToBackend
                 : this.maxMessageSizeBackendToClient;

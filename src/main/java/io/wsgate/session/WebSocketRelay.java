@@ -99,7 +99,7 @@ public class WebSocketRelay {
      * The Netty channel under a Reactor Netty WebSocket session. Spring keeps the connection behind a protected
      * accessor, and the session's lifecycle needs the channel itself (see {@link LegGate}).
      */
-    static Channel channel(WebSocketSession session) {
+    public static Channel channel(WebSocketSession session) {
         if (!(session instanceof ReactorNettyWebSocketSession)) {
             throw new IllegalStateException("Not a Reactor Netty WebSocket session: " + session);
         }

@@ -105,6 +105,22 @@ class PerMessageDeflateIntegrationTests {
     }
 
     @Test
+    void deflateFrameIsNeitherAcceptedNorOffered() throws Exception {
+        // The pre-RFC deflate-frame extensions have no allocation limit of ours; only permessage-deflate is spoken.
+        for (String extension : List.of("deflate-frame", "x-webkit-deflate-frame")) {
+            List<String> request = new ArrayList<>(Arrays.asList(RawHttp.upgradeRequest("/both-legs/")));
+            request.add(EXTENSIONS + ": " + extension);
+            RawHttp.Response response = RawHttp.exchange(this.port, request.toArray(String[]::new));
+
+            assertThat(response.status()).isEqualTo(101);
+            assertThat(response.header(EXTENSIONS)).isNull();
+            assertThat(compressingBackend.nextOffer())
+                    .startsWith("permessage-deflate")
+                    .doesNotContain("deflate-frame");
+        }
+    }
+
+    @Test
     void routeWithCompressionOffNeitherAcceptsNorOffersIt() throws Exception {
         RawHttp.Response response = handshakeOfferingDeflate("/off/");
 
