@@ -89,17 +89,7 @@ class ConformanceIntegrationTests {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource({
-        "echo",
-        "pingPong",
-        "reservedBits",
-        "opcodes",
-        "fragmentation",
-        "utf8Handling",
-        "closeHandling",
-        "largeMessages",
-        "masking"
-    })
+    @MethodSource("allCases")
     void caseThroughTheGateway(ConformanceCase conformanceCase) {
         run(conformanceCase, false);
     }
@@ -109,17 +99,7 @@ class ConformanceIntegrationTests {
      * after the 101 (when no relay stream is running yet) fails here.
      */
     @ParameterizedTest(name = "{0}")
-    @MethodSource({
-        "echo",
-        "pingPong",
-        "reservedBits",
-        "opcodes",
-        "fragmentation",
-        "utf8Handling",
-        "closeHandling",
-        "largeMessages",
-        "masking"
-    })
+    @MethodSource("allCases")
     void caseAfterTraffic(ConformanceCase conformanceCase) {
         run(conformanceCase, true);
     }
@@ -160,6 +140,20 @@ class ConformanceIntegrationTests {
                         .isTrue();
             }
         }
+    }
+
+    static Stream<ConformanceCase> allCases() {
+        return Stream.of(
+                        echo(),
+                        pingPong(),
+                        reservedBits(),
+                        opcodes(),
+                        fragmentation(),
+                        utf8Handling(),
+                        closeHandling(),
+                        largeMessages(),
+                        masking())
+                .flatMap(cases -> cases);
     }
 
     static Stream<ConformanceCase> violations() {

@@ -161,7 +161,7 @@ class SubprotocolIntegrationTests {
         assertThat(rejected(route)).isEqualTo(rejectedBefore + 2);
         // The backend's query is left out of the log.
         String backendLine = "Route " + route + ": Backend ws://127.0.0.1:" + backend.port()
-                + "/select/superchat?... selected subprotocol 'superchat', which the client did not offer";
+                + "/select/superchat selected subprotocol 'superchat', which the client did not offer";
         assertThat(output.getOut())
                 .contains(backendLine + " (offered: chat)")
                 .contains(backendLine + " (offered: none)");
