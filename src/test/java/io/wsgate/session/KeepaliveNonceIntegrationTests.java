@@ -32,12 +32,14 @@ class KeepaliveNonceIntegrationTests {
 
     private static JavaProcess outer;
 
+    private static int innerPort;
+
     private static int outerPort;
 
     @BeforeAll
     static void startChain() {
         int echoPort = FreePorts.next();
-        int innerPort = FreePorts.next();
+        innerPort = FreePorts.next();
         outerPort = FreePorts.next();
         echo = JavaProcess.echoBackend("nonce-echo", echoPort);
         inner = JavaProcess.gateway(
@@ -81,7 +83,8 @@ class KeepaliveNonceIntegrationTests {
 
     @Test
     void aPongTheClientMadeUpDoesNotSilenceItsPongTimeout() {
-        try (RawWebSocket ws = RawWebSocket.connect(outerPort, "/outer/inner/made-up")) {
+        // Straight to one gateway, whose echo backend answers its pings: only the client's pongs are in question.
+        try (RawWebSocket ws = RawWebSocket.connect(innerPort, "/inner/made-up")) {
             assertThat(ws.handshake().status()).isEqualTo(101);
             // Never answers the gateway's pings; sends pongs that look like answers instead, in the old payload
             // format and with a guessed nonce.

@@ -78,7 +78,13 @@ class SessionLifecycleIntegrationTests {
         AFTER_TRAFFIC,
         MID_FRAGMENT,
         WHILE_BACKEND_STREAMS,
-        CLIENT_NOT_READING
+        CLIENT_NOT_READING,
+        /** The client floods echoes without reading until both directions are stuck, then stays silent. */
+        CLIENT_FLOODS_NOT_READING;
+
+        boolean clientStuck() {
+            return this == CLIENT_NOT_READING || this == CLIENT_FLOODS_NOT_READING;
+        }
     }
 
     /**
@@ -125,9 +131,14 @@ class SessionLifecycleIntegrationTests {
                 // close frame or FIN waits unread behind its data: what ends such a session is the keepalive
                 // (PONG_TIMEOUT while the client is not reading, on by default every 30 s) or the idle timeout. A
                 // reset is seen at once and stays in.
-                boolean unseen = moment == Moment.CLIENT_NOT_READING
-                        && (ending == Ending.BACKEND_CLOSES || ending == Ending.BACKEND_FIN);
-                if (!unseen) {
+                boolean unseen =
+                        moment.clientStuck() && (ending == Ending.BACKEND_CLOSES || ending == Ending.BACKEND_FIN);
+                // A flooding client's socket is busy with its own writes: only endings that need none of it.
+                boolean busy = moment == Moment.CLIENT_FLOODS_NOT_READING
+                        && ending != Ending.BACKEND_RESET
+                        && ending != Ending.PONG_TIMEOUT
+                        && ending != Ending.CLIENT_RESET;
+                if (!unseen && !busy) {
                     cases.add(Arguments.of(ending, moment));
                 }
             }
@@ -143,21 +154,21 @@ class SessionLifecycleIntegrationTests {
         String path = (ending == Ending.PONG_TIMEOUT ? "/keepalive/" : "/lifecycle/") + "?t=" + tag;
         double closedBefore = closed(route, ending.closedBy, ending.code);
         // A small receive buffer: a client that stops reading fills it within a few messages.
-        int receiveBuffer = moment == Moment.CLIENT_NOT_READING ? 8192 : 0;
+        int receiveBuffer = moment.clientStuck() ? 8192 : 0;
         try (RawWebSocket ws = RawWebSocket.connect(this.port, path, receiveBuffer)) {
             assertThat(ws.handshake().status()).isEqualTo(101);
             ScriptedBackend.Recorded atBackend = backend.session(tag);
             bringTo(moment, ws);
             trigger(ending, moment, ws, atBackend);
 
-            if (moment == Moment.CLIENT_NOT_READING) {
+            if (moment.clientStuck()) {
                 // The client reads nothing: the session must end anyway, freeing its slot, within a bound.
                 await().atMost(BOUND).until(() -> closed(route, ending.closedBy, ending.code) == closedBefore + 1);
                 assertThat(active(route)).as("sessions open on the route").isZero();
             }
             if (!ending.clientGone()) {
                 RawWebSocket.Frame close = closeOrEnd(ws);
-                if (moment == Moment.CLIENT_NOT_READING) {
+                if (moment.clientStuck()) {
                     // The close frame may never have left: the gateway ended the connection without waiting for it.
                     if (close != null) {
                         assertThat(close.closeCode()).isEqualTo(ending.toClient);
@@ -174,7 +185,7 @@ class SessionLifecycleIntegrationTests {
                 }
             }
             // A backend that stopped reading (held by the client that does not read) never reads its close frame.
-            if (ending.toBackend != 0 && moment != Moment.CLIENT_NOT_READING) {
+            if (ending.toBackend != 0 && !moment.clientStuck()) {
                 WebSocketCloseStatus backendClose = atBackend.awaitClose();
                 assertThat(backendClose.code())
                         .as("close code to the backend, reason '%s'", backendClose.reasonText())
@@ -226,6 +237,23 @@ class SessionLifecycleIntegrationTests {
                 // 256 MiB offered; backpressure holds the backend once the client's buffers are full.
                 ws.sendText("stream:4096:65536");
                 sleep(Duration.ofMillis(500));
+            }
+            case CLIENT_FLOODS_NOT_READING -> {
+                // Echoes of up to 256 MiB: the writes block once the gateway stops reading, and this thread with
+                // them until the gateway ends the connection.
+                byte[] payload = new byte[65536];
+                Thread flood = new Thread(() -> {
+                    try {
+                        for (int i = 0; i < 4096; i++) {
+                            ws.send(BINARY, payload);
+                        }
+                    } catch (RuntimeException ex) {
+                        // The gateway ended the connection.
+                    }
+                });
+                flood.setDaemon(true);
+                flood.start();
+                sleep(Duration.ofSeconds(1));
             }
         }
     }
