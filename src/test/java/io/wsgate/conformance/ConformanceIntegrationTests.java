@@ -25,6 +25,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.wsgate.metrics.WsgateMeterNames;
 import io.wsgate.support.FreePorts;
 import io.wsgate.support.GatewayRoutes;
+import io.wsgate.support.JavaProcess;
 import io.wsgate.support.RawWebSocket;
 import io.wsgate.support.ScriptedBackend;
 import java.io.UncheckedIOException;
@@ -56,7 +57,7 @@ import org.springframework.test.context.DynamicPropertySource;
  * leg must end with a close frame in every case. The backend is {@link ScriptedBackend}, which echoes, answers
  * pings with {@code backend:} + payload and records what it received and how it was closed.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.DEFINED_PORT)
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 class ConformanceIntegrationTests {
 
     /** The gateway's largest message: {@code ...httpclient.websocket.max-frame-payload-length} in application.yml. */
@@ -65,6 +66,10 @@ class ConformanceIntegrationTests {
     private static final String WARM_UP = "warm-up";
 
     private static ScriptedBackend backend;
+
+    private static JavaProcess gatewayProcess;
+
+    private static int gatewayProcessPort;
 
     @LocalServerPort
     int port;
@@ -75,17 +80,32 @@ class ConformanceIntegrationTests {
     @DynamicPropertySource
     static void routes(DynamicPropertyRegistry registry) {
         backend = ScriptedBackend.start();
-        // A fixed port, so that a route can reach the bundled echo of this same process (/bundled/echo/ → /echo/).
-        int port = FreePorts.next();
-        registry.add("server.port", () -> port);
-        GatewayRoutes routes = new GatewayRoutes(registry);
-        routes.add("conformance", "ws://127.0.0.1:" + backend.port(), "/conformance/**");
-        routes.add("bundled-echo", "ws://127.0.0.1:" + port, "/bundled/**");
+        new GatewayRoutes(registry).add("conformance", "ws://127.0.0.1:" + backend.port(), "/conformance/**");
     }
 
     @AfterAll
     static void stopBackend() {
         backend.close();
+        if (gatewayProcess != null) {
+            gatewayProcess.close();
+        }
+    }
+
+    /**
+     * The gateway as its own process, on its default route (/ws/ to the bundled echo): there both legs of a session share
+     * an event loop, as in production. (Inside this test's JVM they never do: the test server has loops of its own.)
+     */
+    private static synchronized int gatewayProcessPort() {
+        if (gatewayProcess == null) {
+            gatewayProcessPort = FreePorts.next();
+            gatewayProcess = JavaProcess.wsgate(
+                            "conformance-gateway",
+                            List.of(),
+                            "--server.port=" + gatewayProcessPort,
+                            "--management.server.port=" + FreePorts.next())
+                    .awaitStarted();
+        }
+        return gatewayProcessPort;
     }
 
     @ParameterizedTest(name = "{0}")
@@ -105,16 +125,16 @@ class ConformanceIntegrationTests {
     }
 
     /**
-     * Every case the gateway fails, on the default route to the bundled echo, right after the 101 and after a round
-     * trip. That backend lives in the gateway's own process, so both legs often share an event loop and Reactor
-     * Netty's own reactions to a closing leg run at once, ahead of anything scheduled: the client must still get the
-     * code RFC 6455 names, never an empty close frame.
+     * Every case the gateway fails, on a gateway process's default route to the bundled echo, right after the 101 and
+     * after a round trip. Both legs of such a session share an event loop, so Reactor Netty's own reactions to a
+     * closing leg run at once, ahead of anything scheduled: the client must still get the code RFC 6455 names, never
+     * an empty close frame (which it did on ef5df79, every time).
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("violations")
     void violationThroughTheBundledEcho(ConformanceCase c) {
         for (boolean afterTraffic : new boolean[] {false, true}) {
-            try (RawWebSocket ws = RawWebSocket.connect(this.port, "/bundled/echo/")) {
+            try (RawWebSocket ws = RawWebSocket.connect(gatewayProcessPort(), "/ws/")) {
                 assertThat(ws.handshake().status()).as("handshake").isEqualTo(101);
                 if (afterTraffic) {
                     ws.sendText("hello");
