@@ -1,5 +1,6 @@
 package io.wsgate.admission;
 
+import io.wsgate.config.RouteSettingsCache;
 import io.wsgate.config.WsgateProperties;
 import io.wsgate.metrics.WebSocketMetrics;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -54,15 +55,12 @@ class AdmissionConfiguration {
     static class GatewayAdmissionConfiguration {
 
         @Bean
-        HandshakeAdmissionFilter handshakeAdmissionFilter(WsgateProperties properties, WebSocketMetrics metrics) {
+        HandshakeAdmissionFilter handshakeAdmissionFilter(
+                WsgateProperties properties, WebSocketMetrics metrics, RouteSettingsCache routeSettings) {
             WsgateProperties.Limits limits = properties.getLimits();
-            RouteAdmission defaults = new RouteAdmission(
-                    limits.getMaxSessionsPerRoute(),
-                    HandshakeRate.parse(limits.getHandshakeRatePerClient()),
-                    RouteAdmission.originsOf(properties.getOrigins().getAllowed()));
             return new HandshakeAdmissionFilter(
                     metrics,
-                    defaults,
+                    routeSettings,
                     new SessionLimiter(metrics, limits.getMaxSessions()),
                     new HandshakeRateLimiter(limits.getMaxTrackedClients(), limits.getIpv6Prefix()),
                     limits.getRetryAfter());

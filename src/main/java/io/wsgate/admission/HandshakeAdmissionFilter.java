@@ -3,7 +3,9 @@ package io.wsgate.admission;
 import static org.springframework.cloud.gateway.support.ServerWebExchangeUtils.GATEWAY_REQUEST_URL_ATTR;
 import static org.springframework.cloud.gateway.support.ServerWebExchangeUtils.GATEWAY_ROUTE_ATTR;
 
-import io.wsgate.config.RouteMetadataCache;
+import io.wsgate.config.InvalidRouteSettingsException;
+import io.wsgate.config.RouteSettings;
+import io.wsgate.config.RouteSettingsCache;
 import io.wsgate.metrics.RejectionReason;
 import io.wsgate.metrics.RouteMeters;
 import io.wsgate.metrics.WebSocketMetrics;
@@ -36,7 +38,7 @@ final class HandshakeAdmissionFilter implements GlobalFilter, Ordered {
 
     private final WebSocketMetrics metrics;
 
-    private final RouteAdmission defaults;
+    private final RouteSettingsCache routeSettings;
 
     private final SessionLimiter sessions;
 
@@ -44,16 +46,14 @@ final class HandshakeAdmissionFilter implements GlobalFilter, Ordered {
 
     private final Duration retryAfter;
 
-    private final RouteMetadataCache<RouteAdmission> settings = new RouteMetadataCache<>(this::parse);
-
     HandshakeAdmissionFilter(
             WebSocketMetrics metrics,
-            RouteAdmission defaults,
+            RouteSettingsCache routeSettings,
             SessionLimiter sessions,
             HandshakeRateLimiter rates,
             Duration retryAfter) {
         this.metrics = metrics;
-        this.defaults = defaults;
+        this.routeSettings = routeSettings;
         this.sessions = sessions;
         this.rates = rates;
         this.retryAfter = retryAfter;
@@ -77,12 +77,18 @@ final class HandshakeAdmissionFilter implements GlobalFilter, Ordered {
                 || !WebSocketRelayFilter.isWebSocketRoute(requestUrl, headers)) {
             return chain.filter(exchange);
         }
-        RouteAdmission admission = admission(route);
+        RouteSettings admission;
+        try {
+            admission = this.routeSettings.get(route);
+        } catch (InvalidRouteSettingsException ex) {
+            // The relay refuses it with 500 and says why.
+            return chain.filter(exchange);
+        }
         RouteMeters meters = this.metrics.route(route.getId());
         InetSocketAddress client = exchange.getRequest().getRemoteAddress();
 
-        if (admission.rate() != null && client != null && client.getAddress() != null) {
-            Duration wait = this.rates.tryAcquire(route.getId(), client.getAddress(), admission.rate());
+        if (admission.handshakeRate() != null && client != null && client.getAddress() != null) {
+            Duration wait = this.rates.tryAcquire(route.getId(), client.getAddress(), admission.handshakeRate());
             if (wait != null) {
                 return reject(
                         exchange,
@@ -90,7 +96,7 @@ final class HandshakeAdmissionFilter implements GlobalFilter, Ordered {
                         Level.INFO,
                         HttpStatus.TOO_MANY_REQUESTS,
                         RejectionReason.RATE_LIMITED,
-                        "more than " + admission.rate() + " handshakes from this address",
+                        "more than " + admission.handshakeRate() + " handshakes from this address",
                         wait);
             }
         }
@@ -153,23 +159,5 @@ final class HandshakeAdmissionFilter implements GlobalFilter, Ordered {
             rejection.headers().set(HttpHeaders.RETRY_AFTER, Long.toString(seconds));
         }
         return rejection.writeTo(exchange.getResponse());
-    }
-
-    /** The route's settings, parsed once per version of its metadata (routes may be reloaded). */
-    private RouteAdmission admission(Route route) {
-        return this.settings.get(route);
-    }
-
-    /** Unreadable admission metadata is logged and the defaults apply (also cached, so logged once per version). */
-    private RouteAdmission parse(Route route) {
-        try {
-            return RouteAdmission.of(route.getMetadata(), this.defaults);
-        } catch (IllegalArgumentException ex) {
-            logger.error(
-                    "Route {}: invalid admission metadata, the wsgate.limits/origins defaults apply: {}",
-                    route.getId(),
-                    ex.getMessage());
-            return this.defaults;
-        }
     }
 }

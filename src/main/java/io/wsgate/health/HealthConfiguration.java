@@ -1,6 +1,7 @@
 package io.wsgate.health;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.wsgate.config.RouteSettingsCache;
 import io.wsgate.config.WsgateProperties;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -26,11 +27,12 @@ class HealthConfiguration {
             ObjectProvider<ReactiveDiscoveryClient> discoveryClient,
             WsgateProperties properties,
             HttpClient gatewayHttpClient,
-            MeterRegistry meterRegistry) {
+            MeterRegistry meterRegistry,
+            RouteSettingsCache routeSettings) {
         WsgateProperties.Health health = properties.getHealth();
         return new RouteHealthMonitor(
                 routeLocator,
-                new RouteBackends(discoveryClient.getIfAvailable()),
+                new RouteBackends(discoveryClient.getIfAvailable(), routeSettings),
                 new BackendProbe(gatewayHttpClient, health.getTimeout()),
                 health.getInterval(),
                 meterRegistry);

@@ -1,5 +1,7 @@
 package io.wsgate.health;
 
+import io.wsgate.config.InvalidRouteSettingsException;
+import io.wsgate.config.RouteSettingsCache;
 import java.net.URI;
 import java.util.List;
 import java.util.Locale;
@@ -16,12 +18,13 @@ import reactor.core.publisher.Mono;
  */
 class RouteBackends {
 
-    static final String HEALTH_PATH_METADATA = "health-path";
-
     private final ReactiveDiscoveryClient discoveryClient;
 
-    RouteBackends(ReactiveDiscoveryClient discoveryClient) {
+    private final RouteSettingsCache routeSettings;
+
+    RouteBackends(ReactiveDiscoveryClient discoveryClient, RouteSettingsCache routeSettings) {
         this.discoveryClient = discoveryClient;
+        this.routeSettings = routeSettings;
     }
 
     /** Whether the route is a WebSocket route whose backends can be probed. */
@@ -60,13 +63,22 @@ class RouteBackends {
         return instance.isSecure() ? "wss" : routeScheme;
     }
 
-    private static String probePath(Route route) {
-        Object configured = route.getMetadata().get(HEALTH_PATH_METADATA);
+    private String probePath(Route route) {
+        String configured = healthPath(route);
         if (configured != null) {
-            return configured.toString();
+            return configured;
         }
         URI uri = route.getUri();
         return uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
+    }
+
+    private String healthPath(Route route) {
+        try {
+            return this.routeSettings.get(route).healthPath();
+        } catch (InvalidRouteSettingsException ex) {
+            // Its handshakes get 500 and say why; the probe still tells whether the backend answers.
+            return null;
+        }
     }
 
     private static URI withPath(URI base, String scheme, String path) {

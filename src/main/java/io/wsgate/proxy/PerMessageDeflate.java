@@ -17,7 +17,6 @@ import io.netty.handler.codec.http.websocketx.extensions.compression.PerMessageD
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.cloud.gateway.route.Route;
 import org.springframework.http.server.reactive.ServerHttpRequestDecorator;
 import org.springframework.web.reactive.socket.client.ReactorNettyWebSocketClient;
 import org.springframework.web.reactive.socket.client.WebSocketClient;
@@ -48,9 +47,6 @@ final class PerMessageDeflate {
 
     private static final Logger logger = LoggerFactory.getLogger(PerMessageDeflate.class);
 
-    /** Route metadata key: {@code true} or {@code false} overrides {@code wsgate.proxy.compression}. */
-    static final String METADATA = "compression";
-
     /** Reactor context key: the backend leg's largest message, for the handshake's inflation limit. */
     private static final String BACKEND_LIMIT = PerMessageDeflate.class.getName() + ".backendLimit";
 
@@ -62,15 +58,11 @@ final class PerMessageDeflate {
 
     private static final int WINDOW = PerMessageDeflateServerExtensionHandshaker.MAX_WINDOW_SIZE;
 
-    private final boolean enabledByDefault;
-
     private final BackendConnector connector;
 
     private final RequestUpgradeStrategy upgradeStrategy;
 
-    private PerMessageDeflate(
-            boolean enabledByDefault, BackendConnector connector, RequestUpgradeStrategy upgradeStrategy) {
-        this.enabledByDefault = enabledByDefault;
+    private PerMessageDeflate(BackendConnector connector, RequestUpgradeStrategy upgradeStrategy) {
         this.connector = connector;
         this.upgradeStrategy = upgradeStrategy;
     }
@@ -80,21 +72,9 @@ final class PerMessageDeflate {
      * leg's inflation limit where the connect does not name one ({@link #backendLimit}).
      */
     static PerMessageDeflate of(
-            boolean enabledByDefault,
-            WebSocketClient client,
-            RequestUpgradeStrategy strategy,
-            Duration handshakeTimeout,
-            int maxMessageSize) {
+            WebSocketClient client, RequestUpgradeStrategy strategy, Duration handshakeTimeout, int maxMessageSize) {
         return new PerMessageDeflate(
-                enabledByDefault,
-                new BackendConnector(compressing(client, maxMessageSize), handshakeTimeout),
-                strategy);
-    }
-
-    /** Whether the route compresses: its {@code compression} metadata, else the global default. */
-    boolean enabled(Route route) {
-        Object value = route != null ? route.getMetadata().get(METADATA) : null;
-        return value != null ? Boolean.parseBoolean(value.toString()) : this.enabledByDefault;
+                new BackendConnector(compressing(client, maxMessageSize), handshakeTimeout), strategy);
     }
 
     /** Opens backend legs offering permessage-deflate; the limit comes from {@link #backendLimit}. */

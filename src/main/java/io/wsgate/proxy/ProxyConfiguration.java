@@ -1,5 +1,6 @@
 package io.wsgate.proxy;
 
+import io.wsgate.config.RouteSettingsCache;
 import io.wsgate.config.WsgateProperties;
 import io.wsgate.metrics.WebSocketMetrics;
 import io.wsgate.session.SessionDrain;
@@ -43,16 +44,13 @@ class ProxyConfiguration {
             ObjectProvider<List<HttpHeadersFilter>> headersFilters,
             WebSocketMetrics webSocketMetrics,
             WebSocketRelay relay,
-            HttpClientProperties httpClientProperties) {
+            HttpClientProperties httpClientProperties,
+            RouteSettingsCache routeSettings) {
         Duration handshakeTimeout = properties.getProxy().getHandshakeTimeout();
         BackendConnector connector = new BackendConnector(webSocketClient, handshakeTimeout);
         int maxMessageSize = maxMessageSize(httpClientProperties);
-        PerMessageDeflate deflate = PerMessageDeflate.of(
-                properties.getProxy().isCompression(),
-                webSocketClient,
-                requestUpgradeStrategy,
-                handshakeTimeout,
-                maxMessageSize);
+        PerMessageDeflate deflate =
+                PerMessageDeflate.of(webSocketClient, requestUpgradeStrategy, handshakeTimeout, maxMessageSize);
         int frameLogMaxPayload =
                 Math.toIntExact(properties.getProxy().getFrameLogMaxPayload().toBytes());
         return new WebSocketRelayFilter(
@@ -62,7 +60,7 @@ class ProxyConfiguration {
                 headersFilters,
                 webSocketMetrics,
                 frameLogMaxPayload,
-                new RoutePolicies(properties.getSession()),
+                routeSettings,
                 deflate,
                 maxMessageSize,
                 properties.getLimits());

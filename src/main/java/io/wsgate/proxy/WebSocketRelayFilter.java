@@ -9,6 +9,9 @@ import static org.springframework.cloud.gateway.support.ServerWebExchangeUtils.s
 
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
+import io.wsgate.config.InvalidRouteSettingsException;
+import io.wsgate.config.RouteSettings;
+import io.wsgate.config.RouteSettingsCache;
 import io.wsgate.config.WsgateProperties;
 import io.wsgate.metrics.Direction;
 import io.wsgate.metrics.RejectionReason;
@@ -74,9 +77,6 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
 
     private static final String SEC_WEBSOCKET_PREFIX = "sec-websocket-";
 
-    /** Route metadata key that turns on the frame log for the route. */
-    static final String FRAME_LOG_METADATA = "frame-log";
-
     private static final String SEC_WEBSOCKET_PROTOCOL = "Sec-WebSocket-Protocol";
 
     private static final MultiValueMap<String, HttpCookie> EMPTY_COOKIES =
@@ -94,7 +94,7 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
 
     private final int frameLogMaxPayload;
 
-    private final RoutePolicies policies;
+    private final RouteSettingsCache routeSettings;
     private final PerMessageDeflate deflate;
     private final int maxMessageSize;
 
@@ -109,7 +109,7 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
             ObjectProvider<List<HttpHeadersFilter>> headersFiltersProvider,
             WebSocketMetrics metrics,
             int frameLogMaxPayload,
-            RoutePolicies policies,
+            RouteSettingsCache routeSettings,
             PerMessageDeflate deflate,
             int maxMessageSize,
             WsgateProperties.Limits limits) {
@@ -119,7 +119,7 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
         this.headersFiltersProvider = headersFiltersProvider;
         this.metrics = metrics;
         this.frameLogMaxPayload = frameLogMaxPayload;
-        this.policies = policies;
+        this.routeSettings = routeSettings;
         this.deflate = deflate;
         this.maxMessageSize = maxMessageSize;
         this.limits = limits;
@@ -157,16 +157,18 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
             return invalid.writeTo(exchange.getResponse());
         }
 
-        RoutePolicy policy;
+        RouteSettings settings;
         try {
-            policy = this.policies.of(route);
-        } catch (IllegalArgumentException ex) {
+            settings = this.routeSettings.get(route);
+        } catch (InvalidRouteSettingsException ex) {
+            // Only a route put in force without the start-up or reload check (the actuator's API, a RouteLocator).
             logger.error("Route {}: refused handshake, the route is misconfigured: {}", routeId, ex.getMessage());
             meters.handshakeRejected(RejectionReason.MISCONFIGURED, HttpStatus.INTERNAL_SERVER_ERROR.value());
             return HandshakeRejection.of(HttpStatus.INTERNAL_SERVER_ERROR, "route " + routeId + " is misconfigured")
                     .writeTo(exchange.getResponse());
         }
 
+        RoutePolicy policy = RoutePolicy.of(settings);
         URI backendUri = toWebSocketScheme(requestUrl);
         SessionLog.routeMatched(routeId, request.getRemoteAddress(), backendUri);
         HttpHeaders backendHeaders = HttpHeadersFilter.filterRequest(headersFilters(), exchange);
@@ -184,10 +186,10 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
                 request.getRemoteAddress(),
                 backendUri,
                 meters,
-                FrameLog.of(frameLogEnabled(route), this.frameLogMaxPayload),
+                FrameLog.of(settings.frameLog(), this.frameLogMaxPayload),
                 policy);
         // permessage-deflate per route: each leg negotiates it on its own.
-        boolean compress = this.deflate.enabled(route);
+        boolean compress = settings.compression();
         BackendConnector backendConnector = compress ? this.deflate.connector() : this.connector;
         RequestUpgradeStrategy clientUpgrade = compress
                 ? this.deflate.upgradeStrategy(maxMessageSize(policy, Direction.CLIENT_TO_BACKEND))
@@ -369,15 +371,6 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
             protocols.addAll(List.of(StringUtils.tokenizeToStringArray(value, ",")));
         }
         return protocols;
-    }
-
-    /** The route's {@code frame-log} metadata: {@code true} turns on the frame log for its sessions. */
-    static boolean frameLogEnabled(Route route) {
-        if (route == null) {
-            return false;
-        }
-        Object value = route.getMetadata().get(FRAME_LOG_METADATA);
-        return value != null && Boolean.parseBoolean(value.toString());
     }
 
     /**

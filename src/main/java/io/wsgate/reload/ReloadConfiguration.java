@@ -1,6 +1,7 @@
 package io.wsgate.reload;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.wsgate.config.RouteSettingsParser;
 import io.wsgate.config.WsgateProperties;
 import jakarta.validation.Validator;
 import java.nio.file.Path;
@@ -31,13 +32,15 @@ class ReloadConfiguration {
             ObjectProvider<GatewayFilterFactory> filters,
             ConfigurationService configurationService,
             ApplicationEventPublisher publisher,
-            MeterRegistry meterRegistry) {
+            MeterRegistry meterRegistry,
+            RouteSettingsParser routeSettingsParser) {
         WsgateProperties.Reload reload = properties.getReload();
         RouteDryRun dryRun = new RouteDryRun(
                 predicates.orderedStream().toList(),
                 filters.orderedStream().toList(),
                 gatewayProperties,
-                configurationService);
+                configurationService,
+                routeSettingsParser);
         return new RouteFileWatcher(
                 Path.of(reload.getPath()),
                 reload.getInterval(),

@@ -2,6 +2,7 @@ package io.wsgate.admission;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.wsgate.config.HandshakeRate;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;

@@ -22,9 +22,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.cloud.gateway.route.RouteLocator;
+import org.springframework.cloud.gateway.route.builder.RouteLocatorBuilder;
+import org.springframework.context.annotation.Bean;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -56,8 +60,26 @@ class SessionTimeoutIntegrationTests {
         String aged = routes.add("aged", "ws://127.0.0.1:" + backend.port(), "/aged/**");
         registry.add(aged + "metadata.max-session-age", () -> "500ms");
         registry.add(aged + "metadata.max-session-age-jitter", () -> "300ms");
-        String broken = routes.add("broken", "ws://127.0.0.1:" + backend.port(), "/broken/**");
-        registry.add(broken + "metadata.idle-timeout", () -> "whenever");
+    }
+
+    /**
+     * A route put in force without the start-up check (configured routes with such metadata stop the start, see
+     * RouteSettingsStartupTests): a {@code RouteLocator} bean, like a route added through the actuator's API.
+     */
+    @TestConfiguration(proxyBeanMethods = false)
+    static class UncheckedRoute {
+
+        @Bean
+        RouteLocator brokenRoute(RouteLocatorBuilder builder) {
+            return builder.routes()
+                    .route(
+                            "broken",
+                            route -> route.path("/broken/**")
+                                    .filters(filters -> filters.stripPrefix(1))
+                                    .metadata("idle-timeout", "whenever")
+                                    .uri("ws://127.0.0.1:" + backend.port()))
+                    .build();
+        }
     }
 
     @AfterAll

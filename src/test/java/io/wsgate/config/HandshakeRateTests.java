@@ -1,4 +1,4 @@
-package io.wsgate.admission;
+package io.wsgate.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;

@@ -1,4 +1,4 @@
-package io.wsgate.admission;
+package io.wsgate.config;
 
 import java.time.Duration;
 import java.time.temporal.ChronoUnit;
@@ -12,9 +12,9 @@ import org.springframework.util.StringUtils;
  * {@code period}. So "20/s" allows a burst of 20 and then 20 a second; "100/1m" a burst of 100, then one every
  * 0.6 s.
  */
-record HandshakeRate(long tokens, Duration period) {
+public record HandshakeRate(long tokens, Duration period) {
 
-    HandshakeRate {
+    public HandshakeRate {
         if (tokens <= 0 || period.isNegative() || period.isZero()) {
             throw new IllegalArgumentException("A handshake rate needs tokens > 0 and a period > 0");
         }
@@ -24,7 +24,7 @@ record HandshakeRate(long tokens, Duration period) {
      * Parses "20/s", "20/1s", "100/1m", "5/500ms"; a unit without a number is one of it. Empty, "off" or "0" mean
      * no limit ({@code null}).
      */
-    static HandshakeRate parse(String value) {
+    public static HandshakeRate parse(String value) {
         if (!StringUtils.hasText(value)) {
             return null;
         }

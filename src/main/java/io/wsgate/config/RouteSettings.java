@@ -1,0 +1,41 @@
+package io.wsgate.config;
+
+import java.time.Duration;
+import org.springframework.web.cors.CorsConfiguration;
+
+/**
+ * Everything wsgate reads from one route's {@code metadata:}, validated, with the {@code wsgate.*} defaults filled in
+ * where the route sets nothing. Built by {@link RouteSettingsParser}, once per version of a route
+ * ({@link RouteSettingsCache}); the keys and their values are listed in the README.
+ *
+ * @param routeId the route
+ * @param maxMessageSizeClientToBackend largest message from the client, in bytes; {@code Long.MAX_VALUE}: no limit
+ * @param maxMessageSizeBackendToClient largest message from the backend, in bytes; {@code Long.MAX_VALUE}: no limit
+ * @param maxSessions most sessions open at once on the route; 0 for no limit
+ * @param handshakeRate handshakes per client address; {@code null} for no limit
+ * @param allowedOrigins the allowed origin patterns, checked as CORS checks them
+ * @param compression permessage-deflate on this route
+ * @param frameLog the frame log on for this route's sessions
+ * @param healthPath the backend path route health probes; {@code null}: the path of the route's uri
+ */
+public record RouteSettings(
+        String routeId,
+        Duration idleTimeout,
+        Duration pingInterval,
+        Duration pongTimeout,
+        long maxMessageSizeClientToBackend,
+        long maxMessageSizeBackendToClient,
+        Duration maxSessionAge,
+        Duration maxSessionAgeJitter,
+        int maxSessions,
+        HandshakeRate handshakeRate,
+        CorsConfiguration allowedOrigins,
+        boolean compression,
+        boolean frameLog,
+        String healthPath) {
+
+    /** Whether a request with this Origin header may open a session; no Origin (not a browser) always may. */
+    public boolean allowsOrigin(String origin) {
+        return origin == null || this.allowedOrigins.checkOrigin(origin) != null;
+    }
+}

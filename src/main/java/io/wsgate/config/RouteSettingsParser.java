@@ -1,0 +1,325 @@
+package io.wsgate.config;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.convert.ApplicationConversionService;
+import org.springframework.core.convert.ConversionException;
+import org.springframework.core.convert.ConversionService;
+import org.springframework.util.StringUtils;
+import org.springframework.util.unit.DataSize;
+import org.springframework.web.cors.CorsConfiguration;
+
+/**
+ * The one reader of wsgate's route metadata: turns a route's {@code metadata:} into its {@link RouteSettings} over
+ * the {@code wsgate.*} defaults, or fails with an {@link InvalidRouteSettingsException} naming the route, key and
+ * value. Start-up ({@link RouteSettingsConfiguration}), the route reload's dry run and the running gateway
+ * ({@link RouteSettingsCache}) all parse with it, so a value is valid everywhere or nowhere.
+ */
+public final class RouteSettingsParser {
+
+    private static final Logger logger = LoggerFactory.getLogger(RouteSettingsParser.class);
+
+    public static final String IDLE_TIMEOUT = "idle-timeout";
+
+    public static final String PING_INTERVAL = "ping-interval";
+
+    public static final String PONG_TIMEOUT = "pong-timeout";
+
+    public static final String MAX_MESSAGE_SIZE = "max-message-size";
+
+    public static final String MAX_MESSAGE_SIZE_CLIENT_TO_BACKEND = "max-message-size-client-to-backend";
+
+    public static final String MAX_MESSAGE_SIZE_BACKEND_TO_CLIENT = "max-message-size-backend-to-client";
+
+    public static final String MAX_SESSION_AGE = "max-session-age";
+
+    public static final String MAX_SESSION_AGE_JITTER = "max-session-age-jitter";
+
+    public static final String MAX_SESSIONS = "max-sessions";
+
+    public static final String HANDSHAKE_RATE = "handshake-rate-per-client";
+
+    public static final String ALLOWED_ORIGINS = "allowed-origins";
+
+    public static final String COMPRESSION = "compression";
+
+    public static final String FRAME_LOG = "frame-log";
+
+    public static final String HEALTH_PATH = "health-path";
+
+    /** The keys wsgate reads. */
+    static final Set<String> KEYS = Set.of(
+            IDLE_TIMEOUT,
+            PING_INTERVAL,
+            PONG_TIMEOUT,
+            MAX_MESSAGE_SIZE,
+            MAX_MESSAGE_SIZE_CLIENT_TO_BACKEND,
+            MAX_MESSAGE_SIZE_BACKEND_TO_CLIENT,
+            MAX_SESSION_AGE,
+            MAX_SESSION_AGE_JITTER,
+            MAX_SESSIONS,
+            HANDSHAKE_RATE,
+            ALLOWED_ORIGINS,
+            COMPRESSION,
+            FRAME_LOG,
+            HEALTH_PATH);
+
+    /**
+     * The keys Spring Cloud Gateway reads itself: {@code RouteMetadataUtils} (response and connect timeouts) and
+     * {@code CorsGatewayFilterApplicationListener} ({@code cors}).
+     */
+    static final Set<String> GATEWAY_KEYS = Set.of("response-timeout", "connect-timeout", "cors");
+
+    private static final ConversionService conversion = ApplicationConversionService.getSharedInstance();
+
+    private final WsgateProperties.Session session;
+
+    private final boolean compression;
+
+    private final int maxSessions;
+
+    private final HandshakeRate handshakeRate;
+
+    private final CorsConfiguration allowedOrigins;
+
+    /** Each route's metadata as last checked: a version's unknown keys are reported once, not on every check. */
+    private final Map<String, Map<String, Object>> checked = new ConcurrentHashMap<>();
+
+    public RouteSettingsParser(WsgateProperties properties) {
+        this.session = properties.getSession();
+        this.compression = properties.getProxy().isCompression();
+        this.maxSessions = properties.getLimits().getMaxSessionsPerRoute();
+        this.handshakeRate = HandshakeRate.parse(properties.getLimits().getHandshakeRatePerClient());
+        this.allowedOrigins = origins(properties.getOrigins().getAllowed());
+    }
+
+    /** The settings of a route that sets nothing: the {@code wsgate.*} defaults. */
+    public RouteSettings defaults(String routeId) {
+        return parse(routeId, Map.of());
+    }
+
+    /**
+     * The route's settings; each key present replaces its default.
+     *
+     * @throws InvalidRouteSettingsException for the first value that is not what its key takes
+     */
+    public RouteSettings parse(String routeId, Map<String, Object> metadata) {
+        Metadata values = new Metadata(routeId, metadata);
+        DataSize bothWays = values.get(MAX_MESSAGE_SIZE, DataSize.class, this.session.getMaxMessageSize());
+        long maxMessageSize = bothWays != null ? bothWays.toBytes() : Long.MAX_VALUE;
+        return new RouteSettings(
+                routeId,
+                values.get(IDLE_TIMEOUT, Duration.class, this.session.getIdleTimeout()),
+                values.get(PING_INTERVAL, Duration.class, this.session.getPingInterval()),
+                values.get(PONG_TIMEOUT, Duration.class, this.session.getPongTimeout()),
+                values.size(MAX_MESSAGE_SIZE_CLIENT_TO_BACKEND, maxMessageSize),
+                values.size(MAX_MESSAGE_SIZE_BACKEND_TO_CLIENT, maxMessageSize),
+                values.get(MAX_SESSION_AGE, Duration.class, this.session.getMaxSessionAge()),
+                values.get(MAX_SESSION_AGE_JITTER, Duration.class, this.session.getMaxSessionAgeJitter()),
+                values.maxSessions(this.maxSessions),
+                values.handshakeRate(this.handshakeRate),
+                values.origins(this.allowedOrigins),
+                values.bool(COMPRESSION, this.compression),
+                values.bool(FRAME_LOG, false),
+                values.text(HEALTH_PATH));
+    }
+
+    /**
+     * {@link #parse} for a route being put in force (at start-up, by a reload): also logs a warning for each key
+     * nobody reads, with the known key it most likely misspells, once per version of the route's metadata.
+     */
+    public RouteSettings check(String routeId, Map<String, Object> metadata) {
+        RouteSettings settings = parse(routeId, metadata);
+        Map<String, Object> previous = this.checked.put(routeId, new LinkedHashMap<>(metadata));
+        if (metadata.equals(previous)) {
+            return settings;
+        }
+        for (String key : unknownKeys(metadata)) {
+            String guess = closestKey(key);
+            logger.warn(
+                    "Route {}: unknown metadata key '{}'{}; it is ignored",
+                    routeId,
+                    key,
+                    guess != null ? " (did you mean '" + guess + "'?)" : "");
+        }
+        return settings;
+    }
+
+    /** The metadata keys neither wsgate nor Spring Cloud Gateway reads, in their order. */
+    static List<String> unknownKeys(Map<String, Object> metadata) {
+        return metadata.keySet().stream()
+                .filter(key -> !KEYS.contains(key) && !GATEWAY_KEYS.contains(key))
+                .toList();
+    }
+
+    /** The known key {@code key} most likely misspells (case, separators and up to two edits); null if none. */
+    static String closestKey(String key) {
+        String typed = normalized(key);
+        return Stream.concat(KEYS.stream(), GATEWAY_KEYS.stream())
+                .filter(known -> distance(typed, normalized(known)) <= 2)
+                .min(Comparator.comparingInt((String known) -> distance(typed, normalized(known)))
+                        .thenComparing(Comparator.naturalOrder()))
+                .orElse(null);
+    }
+
+    private static String normalized(String key) {
+        return key.toLowerCase(Locale.ROOT).replace("-", "").replace("_", "");
+    }
+
+    /** Levenshtein distance. */
+    private static int distance(String a, String b) {
+        int[] previous = new int[b.length() + 1];
+        int[] current = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            previous[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            current[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int substitution = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+                current[j] = Math.min(substitution, Math.min(previous[j], current[j - 1]) + 1);
+            }
+            int[] swap = previous;
+            previous = current;
+            current = swap;
+        }
+        return previous[b.length()];
+    }
+
+    /** Origin patterns as CORS takes them: "*", "https://*.example.com", "http://localhost:[*]". */
+    private static CorsConfiguration origins(List<String> patterns) {
+        CorsConfiguration origins = new CorsConfiguration();
+        origins.setAllowedOriginPatterns(patterns);
+        return origins;
+    }
+
+    /** One route's metadata, read key by key. */
+    private record Metadata(String routeId, Map<String, Object> values) {
+
+        /** Spring Boot's forms ({@code 500ms}, {@code 5m}, {@code 64KB}; a bare number is ms or bytes). */
+        <T> T get(String key, Class<T> type, T fallback) {
+            Object value = this.values.get(key);
+            if (value == null || value.toString().isBlank()) {
+                return fallback;
+            }
+            String expected = type == Duration.class ? "a duration such as 500ms or 5m" : "a size such as 64KB";
+            try {
+                T converted = conversion.convert(value, type);
+                if (converted == null) {
+                    throw invalid(key, value, expected, null);
+                }
+                return converted;
+            } catch (ConversionException ex) {
+                throw invalid(key, value, expected, ex);
+            }
+        }
+
+        long size(String key, long fallback) {
+            DataSize size = get(key, DataSize.class, null);
+            return size != null ? size.toBytes() : fallback;
+        }
+
+        int maxSessions(int fallback) {
+            Object value = this.values.get(MAX_SESSIONS);
+            if (value == null) {
+                return fallback;
+            }
+            int maxSessions;
+            try {
+                maxSessions = Integer.parseInt(value.toString().trim());
+            } catch (NumberFormatException ex) {
+                maxSessions = -1;
+            }
+            if (maxSessions < 0) {
+                throw invalid(MAX_SESSIONS, value, "a number of sessions: 0 (no limit) or more", null);
+            }
+            return maxSessions;
+        }
+
+        /** "10/s", "100/1m"; empty or "off": no limit. */
+        HandshakeRate handshakeRate(HandshakeRate fallback) {
+            Object value = this.values.get(HANDSHAKE_RATE);
+            if (value == null) {
+                return fallback;
+            }
+            try {
+                return HandshakeRate.parse(value.toString());
+            } catch (IllegalArgumentException ex) {
+                throw invalid(HANDSHAKE_RATE, value, "a rate such as 10/s or 100/1m, or off", ex);
+            }
+        }
+
+        CorsConfiguration origins(CorsConfiguration fallback) {
+            Object value = this.values.get(ALLOWED_ORIGINS);
+            if (value == null) {
+                return fallback;
+            }
+            try {
+                return RouteSettingsParser.origins(list(value));
+            } catch (IllegalArgumentException ex) {
+                throw invalid(ALLOWED_ORIGINS, value, "a list of origin patterns: " + ex.getMessage(), ex);
+            }
+        }
+
+        /** {@code true} or {@code false}, in any case; anything else is a mistake, not {@code false}. */
+        boolean bool(String key, boolean fallback) {
+            Object value = this.values.get(key);
+            if (value == null || value.toString().isBlank()) {
+                return fallback;
+            }
+            String text = value.toString().trim();
+            if (text.equalsIgnoreCase("true")) {
+                return true;
+            }
+            if (text.equalsIgnoreCase("false")) {
+                return false;
+            }
+            throw invalid(key, value, "true or false", null);
+        }
+
+        String text(String key) {
+            Object value = this.values.get(key);
+            return value == null || value.toString().isBlank()
+                    ? null
+                    : value.toString().trim();
+        }
+
+        private InvalidRouteSettingsException invalid(String key, Object value, String expected, Throwable cause) {
+            return new InvalidRouteSettingsException(this.routeId, key, value, expected, cause);
+        }
+
+        /**
+         * A metadata value as a list: YAML lists arrive as a collection or as a map by index ("0", "1", ...)
+         * depending on where they were bound; a string is split at commas.
+         */
+        private static List<String> list(Object value) {
+            Collection<?> items;
+            if (value instanceof Collection<?> collection) {
+                items = collection;
+            } else if (value instanceof Map<?, ?> map) {
+                items = map.values();
+            } else {
+                items = List.of(StringUtils.commaDelimitedListToStringArray(value.toString()));
+            }
+            List<String> values = new ArrayList<>();
+            for (Object item : items) {
+                String text = item.toString().trim();
+                if (!text.isEmpty()) {
+                    values.add(text);
+                }
+            }
+            return values;
+        }
+    }
+}
