@@ -187,6 +187,47 @@ class RouteReloadIntegrationTests {
     }
 
     @Test
+    void metadataValueThatIsNotADurationRejectsTheFileAndTheRouteKeepsServing(CapturedOutput output) {
+        JdkWebSocketClient session = JdkWebSocketClient.connect(uri("/stay/"));
+        double rejected = reloads("rejected");
+
+        publish(routes(withMetadata(route("stay", "/stay/**"), "idle-timeout: whenever")));
+
+        await().atMost(TIMEOUT).until(() -> reloads("rejected") > rejected);
+        assertThat(output.getOut())
+                .contains("rejected, keeping the 1 running routes: route 'stay': metadata idle-timeout: 'whenever'"
+                        + " is not a duration such as 500ms or 5m");
+        assertThat(this.gatewayProperties.getRoutes().get(0).getMetadata()).isEmpty();
+        // New handshakes on the route still get 101 (before the fix: 500), the open session still relays.
+        assertThat(status("/stay/")).isEqualTo(101);
+        assertThat(JdkWebSocketClient.replyTo(uri("/stay/"), "new session")).isEqualTo("NEW SESSION");
+        session.sendText("old session");
+        assertThat(session.nextText()).isEqualTo("OLD SESSION");
+        session.close(1000, "");
+    }
+
+    @Test
+    void misspelledBooleanRejectsTheFileInsteadOfReadingAsFalse(CapturedOutput output) {
+        double rejected = reloads("rejected");
+
+        publish(routes(
+                route("stay", "/stay/**"), withMetadata(route("deflated", "/deflated/**"), "compression: ture")));
+
+        await().atMost(TIMEOUT).until(() -> reloads("rejected") > rejected);
+        assertThat(output.getOut()).contains("route 'deflated': metadata compression: 'ture' is not true or false");
+        assertThat(status("/deflated/")).isEqualTo(404);
+    }
+
+    @Test
+    void unknownMetadataKeyIsReportedAndTheFileApplies(CapturedOutput output) {
+        publish(routes(route("stay", "/stay/**"), withMetadata(route("typo", "/typo/**"), "max-sesions: 1")));
+
+        awaitStatus("/typo/", 101);
+        assertThat(output.getOut())
+                .contains("Route typo: unknown metadata key 'max-sesions' (did you mean 'max-sessions'?)");
+    }
+
+    @Test
     void routeWithoutUriIsRejected(CapturedOutput output) {
         double rejected = reloads("rejected");
 
@@ -254,6 +295,11 @@ class RouteReloadIntegrationTests {
                               filters:
                                 - StripPrefix=1
                 """.formatted(id, echo.port(), path);
+    }
+
+    /** {@code route} with one metadata entry, {@code key: value}. */
+    private static String withMetadata(String route, String entry) {
+        return route + "              metadata:\n                " + entry + "\n";
     }
 
     /** A route to a port nobody listens on: its handshakes get 502. */

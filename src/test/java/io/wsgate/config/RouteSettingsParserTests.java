@@ -1,0 +1,141 @@
+package io.wsgate.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+
+/** Every wsgate metadata key read by one parser, with one answer for a value it cannot use. */
+@ExtendWith(OutputCaptureExtension.class)
+class RouteSettingsParserTests {
+
+    private final WsgateProperties properties = new WsgateProperties();
+
+    @Test
+    void aRouteThatSetsNothingTakesTheWsgateDefaults() {
+        this.properties.getProxy().setCompression(true);
+        this.properties.getLimits().setMaxSessionsPerRoute(7);
+        this.properties.getLimits().setHandshakeRatePerClient("10/s");
+        RouteSettings settings = parser().parse("chat", Map.of());
+        assertThat(settings.compression()).isTrue();
+        assertThat(settings.frameLog()).isFalse();
+        assertThat(settings.maxSessions()).isEqualTo(7);
+        assertThat(settings.handshakeRate()).isEqualTo(new HandshakeRate(10, Duration.ofSeconds(1)));
+        assertThat(settings.healthPath()).isNull();
+        assertThat(settings.pingInterval()).isEqualTo(Duration.ofSeconds(30));
+    }
+
+    @Test
+    void readsEveryKindOfValue() {
+        RouteSettings settings = parser().parse(
+                        "chat",
+                        Map.of(
+                                "compression", "TRUE",
+                                "frame-log", true,
+                                "max-sessions", 1000,
+                                "handshake-rate-per-client", "off",
+                                "allowed-origins", Map.of("0", "https://*.example.com"),
+                                "health-path", "/select/chat",
+                                "idle-timeout", "5m"));
+        assertThat(settings.compression()).isTrue();
+        assertThat(settings.frameLog()).isTrue();
+        assertThat(settings.maxSessions()).isEqualTo(1000);
+        assertThat(settings.handshakeRate()).isNull();
+        assertThat(settings.allowsOrigin("https://chat.example.com")).isTrue();
+        assertThat(settings.allowsOrigin("https://evil.test")).isFalse();
+        assertThat(settings.healthPath()).isEqualTo("/select/chat");
+        assertThat(settings.idleTimeout()).isEqualTo(Duration.ofMinutes(5));
+    }
+
+    @Test
+    void aMisspelledBooleanIsAnErrorNotFalse() {
+        assertThatExceptionOfType(InvalidRouteSettingsException.class)
+                .isThrownBy(() -> parser().parse("chat", Map.of("compression", "ture")))
+                .withMessage("route 'chat': metadata compression: 'ture' is not true or false");
+        assertThatExceptionOfType(InvalidRouteSettingsException.class)
+                .isThrownBy(() -> parser().parse("chat", Map.of("frame-log", "ture")))
+                .withMessage("route 'chat': metadata frame-log: 'ture' is not true or false");
+        assertThatExceptionOfType(InvalidRouteSettingsException.class)
+                .isThrownBy(() -> parser().parse("chat", Map.of("compression", "yes")));
+    }
+
+    @Test
+    void everyInvalidValueNamesTheRouteTheKeyAndTheValue() {
+        Map<String, Object> invalid = Map.of(
+                "idle-timeout", "whenever",
+                "max-message-size", "big",
+                "max-sessions", "lots",
+                "handshake-rate-per-client", "20");
+        invalid.forEach((key, value) -> assertThatExceptionOfType(InvalidRouteSettingsException.class)
+                .isThrownBy(() -> parser().parse("chat", Map.of(key, value)))
+                .withMessageStartingWith("route 'chat': metadata " + key + ": '" + value + "' is not ")
+                .satisfies(ex -> {
+                    assertThat(ex.getRouteId()).isEqualTo("chat");
+                    assertThat(ex.getKey()).isEqualTo(key);
+                    assertThat(ex.getValue()).isEqualTo(value);
+                }));
+    }
+
+    @Test
+    void unknownKeysAreReportedWithTheKeyTheyMostLikelyMisspell(CapturedOutput output) {
+        Map<String, Object> metadata = new LinkedHashMap<>();
+        metadata.put("idle-timout", "5m");
+        metadata.put("maxSessions", "3");
+        metadata.put("team", "payments");
+        metadata.put("response-timeout", 5000);
+        metadata.put("connect-timeout", 1000);
+        metadata.put("cors", Map.of("allowedOrigins", "*"));
+        metadata.put("health-path", "/");
+
+        assertThat(RouteSettingsParser.unknownKeys(metadata)).containsExactly("idle-timout", "maxSessions", "team");
+        parser().check("chat", metadata);
+
+        assertThat(output.getOut())
+                .contains(
+                        "Route chat: unknown metadata key 'idle-timout' (did you mean 'idle-timeout'?); it is ignored")
+                .contains("Route chat: unknown metadata key 'maxSessions' (did you mean 'max-sessions'?)")
+                .contains("Route chat: unknown metadata key 'team'; it is ignored")
+                .doesNotContain("'response-timeout'")
+                .doesNotContain("'cors'");
+    }
+
+    @Test
+    void unknownKeysAreReportedOncePerVersionOfTheRoute(CapturedOutput output) {
+        RouteSettingsParser parser = parser();
+        parser.check("chat", Map.of("compresion", "true"));
+        parser.check("chat", Map.of("compresion", "true"));
+        assertThat(occurrences(output.getOut(), "unknown metadata key 'compresion'"))
+                .isEqualTo(1);
+
+        parser.check("chat", Map.of("compresion", "false"));
+        assertThat(occurrences(output.getOut(), "unknown metadata key 'compresion'"))
+                .isEqualTo(2);
+    }
+
+    @Test
+    void originsTakeAListAStringOrAMapByIndex() {
+        for (Object origins : List.of(
+                List.of("https://a.test", "https://b.test"),
+                "https://a.test, https://b.test",
+                Map.of("0", "https://a.test", "1", "https://b.test"))) {
+            RouteSettings settings = parser().parse("chat", Map.of("allowed-origins", origins));
+            assertThat(settings.allowsOrigin("https://b.test")).isTrue();
+            assertThat(settings.allowsOrigin("https://c.test")).isFalse();
+        }
+    }
+
+    private RouteSettingsParser parser() {
+        return new RouteSettingsParser(this.properties);
+    }
+
+    private static int occurrences(String text, String part) {
+        return text.split(java.util.regex.Pattern.quote(part), -1).length - 1;
+    }
+}
