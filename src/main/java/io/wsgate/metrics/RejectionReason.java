@@ -22,7 +22,10 @@ public enum RejectionReason {
     RATE_LIMITED("rate-limited"),
     /** The request's Origin is not among the route's allowed origins (403). */
     ORIGIN_FORBIDDEN("origin-forbidden"),
-    /** The route's wsgate metadata has a value that is not a duration or size (500, logged). */
+    /**
+     * The route's wsgate metadata has a value wsgate cannot use (500, logged): only for a route put in force without
+     * the start-up and reload checks (the actuator's route API, a {@code RouteLocator} bean).
+     */
     MISCONFIGURED("misconfigured"),
     /** The gateway is draining for shutdown (503 with Retry-After). */
     SHUTTING_DOWN("shutting-down"),
