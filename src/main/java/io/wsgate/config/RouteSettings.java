@@ -1,6 +1,5 @@
 package io.wsgate.config;
 
-import java.time.Duration;
 import org.springframework.web.cors.CorsConfiguration;
 
 /**
@@ -9,8 +8,7 @@ import org.springframework.web.cors.CorsConfiguration;
  * ({@link RouteSettingsCache}); the keys and their values are listed in the README.
  *
  * @param routeId the route
- * @param maxMessageSizeClientToBackend largest message from the client, in bytes; {@code Long.MAX_VALUE}: no limit
- * @param maxMessageSizeBackendToClient largest message from the backend, in bytes; {@code Long.MAX_VALUE}: no limit
+ * @param session the limits and timers of the route's sessions
  * @param maxSessions most sessions open at once on the route; 0 for no limit
  * @param handshakeRate handshakes per client address; {@code null} for no limit
  * @param allowedOrigins the allowed origin patterns, checked as CORS checks them
@@ -20,13 +18,7 @@ import org.springframework.web.cors.CorsConfiguration;
  */
 public record RouteSettings(
         String routeId,
-        Duration idleTimeout,
-        Duration pingInterval,
-        Duration pongTimeout,
-        long maxMessageSizeClientToBackend,
-        long maxMessageSizeBackendToClient,
-        Duration maxSessionAge,
-        Duration maxSessionAgeJitter,
+        RoutePolicy session,
         int maxSessions,
         HandshakeRate handshakeRate,
         CorsConfiguration allowedOrigins,

@@ -1,7 +1,7 @@
 package io.wsgate.config;
 
 import org.springframework.beans.factory.InitializingBean;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.cloud.gateway.config.GatewayProperties;
 import org.springframework.cloud.gateway.route.RouteDefinition;
 import org.springframework.context.annotation.Bean;
@@ -13,7 +13,6 @@ import org.springframework.context.annotation.Configuration;
  * ({@link InvalidRouteSettingsFailureAnalyzer}) instead of failing each handshake on that route later.
  */
 @Configuration(proxyBeanMethods = false)
-@ConditionalOnProperty(name = "spring.cloud.gateway.server.webflux.enabled", matchIfMissing = true)
 class RouteSettingsConfiguration {
 
     @Bean
@@ -27,11 +26,13 @@ class RouteSettingsConfiguration {
     }
 
     @Bean
-    InitializingBean configuredRouteSettingsCheck(RouteSettingsParser parser, GatewayProperties gatewayProperties) {
-        return () -> {
-            for (RouteDefinition route : gatewayProperties.getRoutes()) {
+    InitializingBean configuredRouteSettingsCheck(
+            RouteSettingsParser parser, ObjectProvider<GatewayProperties> gatewayProperties) {
+        // No GatewayProperties in echo mode (the gateway off): no routes to check.
+        return () -> gatewayProperties.ifAvailable(gateway -> {
+            for (RouteDefinition route : gateway.getRoutes()) {
                 parser.check(route.getId(), route.getMetadata());
             }
-        };
+        });
     }
 }

@@ -118,15 +118,17 @@ public final class RouteSettingsParser {
         Metadata values = new Metadata(routeId, metadata);
         DataSize bothWays = values.get(MAX_MESSAGE_SIZE, DataSize.class, this.session.getMaxMessageSize());
         long maxMessageSize = bothWays != null ? bothWays.toBytes() : Long.MAX_VALUE;
-        return new RouteSettings(
-                routeId,
+        RoutePolicy session = new RoutePolicy(
                 values.get(IDLE_TIMEOUT, Duration.class, this.session.getIdleTimeout()),
                 values.get(PING_INTERVAL, Duration.class, this.session.getPingInterval()),
                 values.get(PONG_TIMEOUT, Duration.class, this.session.getPongTimeout()),
                 values.size(MAX_MESSAGE_SIZE_CLIENT_TO_BACKEND, maxMessageSize),
                 values.size(MAX_MESSAGE_SIZE_BACKEND_TO_CLIENT, maxMessageSize),
                 values.get(MAX_SESSION_AGE, Duration.class, this.session.getMaxSessionAge()),
-                values.get(MAX_SESSION_AGE_JITTER, Duration.class, this.session.getMaxSessionAgeJitter()),
+                values.get(MAX_SESSION_AGE_JITTER, Duration.class, this.session.getMaxSessionAgeJitter()));
+        return new RouteSettings(
+                routeId,
+                session,
                 values.maxSessions(this.maxSessions),
                 values.handshakeRate(this.handshakeRate),
                 values.origins(this.allowedOrigins),

@@ -10,6 +10,7 @@ import static org.springframework.cloud.gateway.support.ServerWebExchangeUtils.s
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.wsgate.config.InvalidRouteSettingsException;
+import io.wsgate.config.RoutePolicy;
 import io.wsgate.config.RouteSettings;
 import io.wsgate.config.RouteSettingsCache;
 import io.wsgate.config.WsgateProperties;
@@ -21,7 +22,6 @@ import io.wsgate.session.FrameLog;
 import io.wsgate.session.GatewayClose;
 import io.wsgate.session.Leg;
 import io.wsgate.session.ProxiedSession;
-import io.wsgate.session.RoutePolicy;
 import io.wsgate.session.SessionLog;
 import io.wsgate.session.WebSocketRelay;
 import java.net.URI;
@@ -168,7 +168,7 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
                     .writeTo(exchange.getResponse());
         }
 
-        RoutePolicy policy = RoutePolicy.of(settings);
+        RoutePolicy policy = settings.session();
         URI backendUri = toWebSocketScheme(requestUrl);
         SessionLog.routeMatched(routeId, request.getRemoteAddress(), backendUri);
         HttpHeaders backendHeaders = HttpHeadersFilter.filterRequest(headersFilters(), exchange);

@@ -1,5 +1,6 @@
 package io.wsgate.session;
 
+import io.wsgate.config.RoutePolicy;
 import io.wsgate.metrics.ClosedBy;
 import io.wsgate.metrics.Direction;
 import java.nio.charset.StandardCharsets;

@@ -29,7 +29,7 @@ class RouteSettingsParserTests {
         assertThat(settings.maxSessions()).isEqualTo(7);
         assertThat(settings.handshakeRate()).isEqualTo(new HandshakeRate(10, Duration.ofSeconds(1)));
         assertThat(settings.healthPath()).isNull();
-        assertThat(settings.pingInterval()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(settings.session().pingInterval()).isEqualTo(Duration.ofSeconds(30));
     }
 
     @Test
@@ -51,7 +51,7 @@ class RouteSettingsParserTests {
         assertThat(settings.allowsOrigin("https://chat.example.com")).isTrue();
         assertThat(settings.allowsOrigin("https://evil.test")).isFalse();
         assertThat(settings.healthPath()).isEqualTo("/select/chat");
-        assertThat(settings.idleTimeout()).isEqualTo(Duration.ofMinutes(5));
+        assertThat(settings.session().idleTimeout()).isEqualTo(Duration.ofMinutes(5));
     }
 
     @Test

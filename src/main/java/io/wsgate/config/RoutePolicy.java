@@ -1,13 +1,12 @@
-package io.wsgate.session;
+package io.wsgate.config;
 
-import io.wsgate.config.RouteSettings;
 import io.wsgate.metrics.Direction;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * The limits and timers of one route's sessions, from its {@link RouteSettings}: the route's metadata where it sets
- * them, the {@code wsgate.session.*} defaults otherwise. A zero duration turns a timer off.
+ * The limits and timers of one route's sessions, the part of its {@link RouteSettings} the session reads: the route's
+ * metadata where it sets them, the {@code wsgate.session.*} defaults otherwise. A zero duration turns a timer off.
  *
  * @param maxMessageSizeClientToBackend largest message from the client, in bytes; {@code Long.MAX_VALUE}: no limit
  * @param maxMessageSizeBackendToClient largest message from the backend, in bytes; {@code Long.MAX_VALUE}: no limit
@@ -21,18 +20,6 @@ public record RoutePolicy(
         Duration maxSessionAge,
         Duration maxSessionAgeJitter) {
 
-    /** The session part of a route's settings. */
-    public static RoutePolicy of(RouteSettings settings) {
-        return new RoutePolicy(
-                settings.idleTimeout(),
-                settings.pingInterval(),
-                settings.pongTimeout(),
-                settings.maxMessageSizeClientToBackend(),
-                settings.maxMessageSizeBackendToClient(),
-                settings.maxSessionAge(),
-                settings.maxSessionAgeJitter());
-    }
-
     public long maxMessageSize(Direction direction) {
         return direction == Direction.CLIENT_TO_BACKEND
                 ? this.maxMessageSizeClientToBackend
@@ -40,7 +27,7 @@ public record RoutePolicy(
     }
 
     /** This session's age limit: the max age plus a random share of the jitter; zero when there is none. */
-    Duration sessionAgeLimit() {
+    public Duration sessionAgeLimit() {
         if (!isOn(this.maxSessionAge)) {
             return Duration.ZERO;
         }
@@ -49,7 +36,7 @@ public record RoutePolicy(
                 jitter > 0 ? ThreadLocalRandom.current().nextLong(jitter + 1) : 0);
     }
 
-    static boolean isOn(Duration timer) {
+    public static boolean isOn(Duration timer) {
         return timer != null && !timer.isNegative() && !timer.isZero();
     }
 }

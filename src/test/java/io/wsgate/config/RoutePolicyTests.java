@@ -1,10 +1,8 @@
-package io.wsgate.session;
+package io.wsgate.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
-import io.wsgate.config.RouteSettingsParser;
-import io.wsgate.config.WsgateProperties;
 import io.wsgate.metrics.Direction;
 import java.time.Duration;
 import java.util.Map;
@@ -75,6 +73,6 @@ class RoutePolicyTests {
     }
 
     private RoutePolicy policy(Map<String, Object> metadata) {
-        return RoutePolicy.of(new RouteSettingsParser(this.properties).parse("test", metadata));
+        return new RouteSettingsParser(this.properties).parse("test", metadata).session();
     }
 }
