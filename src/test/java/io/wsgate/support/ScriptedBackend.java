@@ -4,7 +4,10 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
@@ -29,6 +32,7 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.netty.Connection;
 import reactor.netty.DisposableServer;
+import reactor.netty.NettyPipeline;
 import reactor.netty.http.server.HttpServer;
 import reactor.netty.http.server.HttpServerRequest;
 import reactor.netty.http.server.HttpServerResponse;
@@ -52,6 +56,8 @@ import reactor.netty.http.websocket.WebsocketOutbound;
 public final class ScriptedBackend implements AutoCloseable {
 
     private static final int MAX_MESSAGE = 2 * 1024 * 1024;
+
+    private static final String CLOSE_RECORDER = "scripted.closes";
 
     /** What the backend puts before a ping's payload in its pong. */
     public static final String PONG_PREFIX = "backend:";
@@ -84,8 +90,10 @@ public final class ScriptedBackend implements AutoCloseable {
 
     /**
      * What the backend saw of the request tagged {@code t}: the handshake headers, the connection's remote
-     * address, each whole message (and ping) in arrival order, the close it received, and the end of its
-     * connection.
+     * address, each whole message (and ping) in arrival order, the close it received (Reactor Netty's view), the end
+     * of its connection, every close frame that came off the wire and how many frames followed the first of them;
+     * and how many frames the backend itself sent after a close frame of its own (what {@link #closeWith} does not
+     * stop).
      */
     public record Recorded(
             HttpHeaders handshake,
@@ -93,7 +101,10 @@ public final class ScriptedBackend implements AutoCloseable {
             List<Received> messages,
             CompletableFuture<WebSocketCloseStatus> close,
             CompletableFuture<Connection> connection,
-            CompletableFuture<Void> disconnected) {
+            CompletableFuture<Void> disconnected,
+            List<CloseFrame> closeFrames,
+            AtomicInteger framesAfterClose,
+            AtomicInteger framesSentAfterClose) {
 
         public WebSocketCloseStatus awaitClose() {
             return this.close.orTimeout(30, TimeUnit.SECONDS).join();
@@ -124,6 +135,12 @@ public final class ScriptedBackend implements AutoCloseable {
         }
     }
 
+    /**
+     * A close frame as it came off the wire ({@code code} -1: an empty one). {@link Recorded#close()} is Reactor
+     * Netty's view, which is the backend's own status when it closed first; these are what the gateway sent.
+     */
+    public record CloseFrame(int code, String reason) {}
+
     /** A message as the backend received it: {@code text}, {@code binary} or {@code ping}, and its payload. */
     public record Received(String type, byte[] payload) {
 
@@ -144,6 +161,11 @@ public final class ScriptedBackend implements AutoCloseable {
         throw new AssertionError("the scripted backend saw no request tagged " + tag + " within 30 s");
     }
 
+    /** Drops what was recorded under {@code tag}, for tests that run many sessions. */
+    public void forget(String tag) {
+        this.sessions.remove(tag);
+    }
+
     private Publisher<Void> handle(HttpServerRequest request, HttpServerResponse response) {
         Recorded recorded = new Recorded(
                 request.requestHeaders().copy(),
@@ -151,7 +173,10 @@ public final class ScriptedBackend implements AutoCloseable {
                 new CopyOnWriteArrayList<>(),
                 new CompletableFuture<>(),
                 new CompletableFuture<>(),
-                new CompletableFuture<>());
+                new CompletableFuture<>(),
+                new CopyOnWriteArrayList<>(),
+                new AtomicInteger(),
+                new AtomicInteger());
         String tag = new QueryStringDecoder(request.uri())
                 .parameters()
                 .getOrDefault("t", List.of(""))
@@ -185,6 +210,11 @@ public final class ScriptedBackend implements AutoCloseable {
         this.openSessions.incrementAndGet();
         in.receiveCloseStatus().subscribe(recorded.close()::complete);
         in.withConnection(connection -> {
+            // Before Reactor Netty's own handling, which answers the first close frame and hides the rest.
+            connection
+                    .channel()
+                    .pipeline()
+                    .addBefore(NettyPipeline.ReactiveBridge, CLOSE_RECORDER, closeRecorder(recorded));
             recorded.connection().complete(connection);
             connection.onDispose(() -> {
                 this.openSessions.decrementAndGet();
@@ -195,6 +225,33 @@ public final class ScriptedBackend implements AutoCloseable {
                 .receiveFrames()
                 .doOnNext(frame -> record(recorded, frame))
                 .concatMap(frame -> reply(in, out, frame)));
+    }
+
+    private static ChannelDuplexHandler closeRecorder(Recorded recorded) {
+        return new ChannelDuplexHandler() {
+
+            private boolean closeSent;
+
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                if (msg instanceof WebSocketFrame && !recorded.closeFrames().isEmpty()) {
+                    recorded.framesAfterClose().incrementAndGet();
+                }
+                if (msg instanceof CloseWebSocketFrame close) {
+                    recorded.closeFrames().add(new CloseFrame(close.statusCode(), close.reasonText()));
+                }
+                ctx.fireChannelRead(msg);
+            }
+
+            @Override
+            public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+                if (msg instanceof WebSocketFrame && this.closeSent) {
+                    recorded.framesSentAfterClose().incrementAndGet();
+                }
+                this.closeSent |= msg instanceof CloseWebSocketFrame;
+                ctx.write(msg, promise);
+            }
+        };
     }
 
     private static void record(Recorded recorded, WebSocketFrame frame) {
