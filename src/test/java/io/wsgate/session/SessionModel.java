@@ -162,10 +162,9 @@ final class SessionModel {
             List<Message> toClient,
             Ending ending) {
 
+        /** A TCP reset of the client's, which may overtake whatever the client sent before it. */
         boolean clientRst() {
-            return this.ending != null
-                    && this.ending.kind() == EndingKind.CLIENT_LOST
-                    && (this.kind == Kind.CLIENT_RESET);
+            return this.ending != null && this.kind == Kind.CLIENT_RESET;
         }
 
         /** A TCP reset of the backend's, which may overtake whatever the backend sent before it. */
