@@ -3,7 +3,6 @@ package io.wsgate.session;
 import io.netty.channel.Channel;
 import io.wsgate.metrics.Direction;
 import java.lang.reflect.Method;
-import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -12,6 +11,7 @@ import org.springframework.web.reactive.socket.WebSocketMessage;
 import org.springframework.web.reactive.socket.WebSocketSession;
 import org.springframework.web.reactive.socket.adapter.AbstractWebSocketSession;
 import org.springframework.web.reactive.socket.adapter.ReactorNettyWebSocketSession;
+import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
@@ -25,9 +25,6 @@ import reactor.netty.channel.AbortedException;
 public class WebSocketRelay {
 
     private static final Logger logger = LoggerFactory.getLogger(WebSocketRelay.class);
-
-    /** How long the relay's writes may outlive both connections before the session is let go anyway. */
-    private static final Duration SEND_GRACE = Duration.ofSeconds(5);
 
     private static final Method GET_DELEGATE = delegateAccessor();
 
@@ -57,14 +54,12 @@ public class WebSocketRelay {
         Mono<Void> toClient = client.send(relayed(backend.receive(), session, timers, Direction.BACKEND_TO_CLIENT))
                 .onErrorResume(ex -> logged("backend to client", session, ex));
 
-        // Both connections closed is the end of the session. The sends normally end with them; should one not (a
-        // write to a connection that is already gone), it is not allowed to hold the session open.
-        Mono<Void> ended = lifecycle.ended().cache();
-        Mono<Void> sendsOrGrace = Mono.when(toBackend, toClient)
-                .or(ended.then(Mono.delay(SEND_GRACE, this.timerScheduler))
-                        .then(Mono.fromRunnable(() -> logger.debug(
-                                "Route {}: relay writes outlived both legs' close; ended", session.routeId()))));
-        return Mono.when(ended, sendsOrGrace).doFinally(signal -> {
+        // The relay streams end when the session begins to end (nothing is relayed after that; Reactor Netty may leave
+        // a write to a closing connection pending forever), and the session when both connections are closed.
+        Disposable sends = Mono.when(toBackend, toClient).subscribe();
+        lifecycle.onEnding(sends::dispose);
+        return lifecycle.ended().doFinally(signal -> {
+            sends.dispose();
             timers.dispose();
             this.openSessions.remove(session);
             releaseBackend.run();
