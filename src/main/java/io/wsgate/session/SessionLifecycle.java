@@ -50,8 +50,6 @@ public final class SessionLifecycle {
 
     private volatile LegGate clientGate;
 
-    private final AtomicReference<Runnable> stopRelay = new AtomicReference<>();
-
     private volatile LegGate backendGate;
 
     SessionLifecycle(ProxiedSession session) {
@@ -171,24 +169,6 @@ public final class SessionLifecycle {
         return this.ending.get();
     }
 
-    /**
-     * Runs {@code stop} once the session is ending (at once when it is already): nothing more is relayed then, and
-     * the relay's streams are let go while both connections are still there to take Reactor Netty's reaction.
-     */
-    void onEnding(Runnable stop) {
-        this.stopRelay.set(stop);
-        if (isEnding()) {
-            runStopRelay();
-        }
-    }
-
-    private void runStopRelay() {
-        Runnable stop = this.stopRelay.getAndSet(null);
-        if (stop != null) {
-            stop.run();
-        }
-    }
-
     /** Completes when both legs' connections are closed. */
     Mono<Void> ended() {
         return Mono.when(this.clientEnded.asMono(), this.backendEnded.asMono());
@@ -200,7 +180,6 @@ public final class SessionLifecycle {
         }
         end(this.clientGate, ending.toClient());
         end(this.backendGate, ending.toBackend());
-        runStopRelay();
         return true;
     }
 

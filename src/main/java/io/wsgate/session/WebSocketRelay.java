@@ -49,15 +49,19 @@ public class WebSocketRelay {
         SessionTimers timers = SessionTimers.start(session, this.timerScheduler);
         SessionLog.clientUpgraded(session);
 
-        Mono<Void> toBackend = backend.send(relayed(client.receive(), session, timers, Direction.CLIENT_TO_BACKEND))
+        // Deferred: a leg that is already gone (the backend can close before the client's upgrade completes) makes
+        // Reactor Netty throw at once, and the session registered above must still end through doFinally below.
+        Mono<Void> toBackend = Mono.defer(
+                        () -> backend.send(relayed(client.receive(), session, timers, Direction.CLIENT_TO_BACKEND)))
                 .onErrorResume(ex -> logged("client to backend", session, ex));
-        Mono<Void> toClient = client.send(relayed(backend.receive(), session, timers, Direction.BACKEND_TO_CLIENT))
+        Mono<Void> toClient = Mono.defer(
+                        () -> client.send(relayed(backend.receive(), session, timers, Direction.BACKEND_TO_CLIENT)))
                 .onErrorResume(ex -> logged("backend to client", session, ex));
 
-        // The relay streams end when the session begins to end (nothing is relayed after that; Reactor Netty may leave
-        // a write to a closing connection pending forever), and the session when both connections are closed.
+        // Both connections closed is the end of the session, whatever the relay streams are doing: Reactor Netty may
+        // leave a write to a connection that is already gone pending, and it must not hold the session's slot. (They
+        // are not cut at the decision: a message read before a violation still goes out ahead of the close frame.)
         Disposable sends = Mono.when(toBackend, toClient).subscribe();
-        lifecycle.onEnding(sends::dispose);
         return lifecycle.ended().doFinally(signal -> {
             sends.dispose();
             timers.dispose();
