@@ -124,7 +124,7 @@ final class SessionOracle {
             problems.add("expected exactly one session close counted on the route, got " + observed.closedDelta());
         }
         if (observed.active() != 0) {
-            problems.add("wsgate_sessions_active of the route is " + observed.active() + ", not 0");
+            problems.add("wsgate_sessions_active of the route stays " + observed.active() + " above where it began");
         }
         List<String> mismatches = new ArrayList<>();
         Ending matched = null;

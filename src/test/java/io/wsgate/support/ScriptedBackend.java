@@ -92,8 +92,8 @@ public final class ScriptedBackend implements AutoCloseable {
      * What the backend saw of the request tagged {@code t}: the handshake headers, the connection's remote
      * address, each whole message (and ping) in arrival order, the close it received (Reactor Netty's view), the end
      * of its connection, every close frame that came off the wire and how many frames followed the first of them;
-     * and how many frames the backend itself sent after a close frame of its own (what {@link #closeWith} does not
-     * stop).
+     * and how many frames but closes the backend itself sent after a close frame of its own (what {@link #closeWith}
+     * does not stop).
      */
     public record Recorded(
             HttpHeaders handshake,
@@ -245,7 +245,7 @@ public final class ScriptedBackend implements AutoCloseable {
 
             @Override
             public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-                if (msg instanceof WebSocketFrame && this.closeSent) {
+                if (msg instanceof WebSocketFrame && !(msg instanceof CloseWebSocketFrame) && this.closeSent) {
                     recorded.framesSentAfterClose().incrementAndGet();
                 }
                 this.closeSent |= msg instanceof CloseWebSocketFrame;
