@@ -1,5 +1,6 @@
 package io.wsgate.proxy;
 
+import io.netty.channel.Channel;
 import io.wsgate.session.SessionLifecycle;
 import io.wsgate.session.WebSocketRelay;
 import java.net.URI;
@@ -46,12 +47,10 @@ class BackendConnector {
 
                 @Override
                 public Mono<Void> handle(WebSocketSession session) {
-                    lifecycle.backendOpened(session);
+                    Channel channel = WebSocketRelay.channel(session);
+                    lifecycle.backendOpened(channel);
                     BackendConnection connection = new BackendConnection(
-                            session,
-                            subprotocol.selected(session.getHandshakeInfo()),
-                            released,
-                            WebSocketRelay.channel(session));
+                            session, subprotocol.selected(session.getHandshakeInfo()), released, channel);
                     sink.success(connection);
                     return released.asMono();
                 }

@@ -19,7 +19,6 @@ import io.wsgate.metrics.RejectionReason;
 import io.wsgate.metrics.RouteMeters;
 import io.wsgate.metrics.WebSocketMetrics;
 import io.wsgate.session.FrameLog;
-import io.wsgate.session.GatewayClose;
 import io.wsgate.session.Leg;
 import io.wsgate.session.ProxiedSession;
 import io.wsgate.session.SessionLog;
@@ -277,7 +276,7 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
                     channel,
                     maxMessageSize(session.policy(), Direction.BACKEND_TO_CLIENT),
                     frameCaps(),
-                    status -> session.closeByGateway(GatewayClose.backendFailed(status)));
+                    status -> session.lifecycle().violation(Leg.BACKEND, status));
         }
     }
 

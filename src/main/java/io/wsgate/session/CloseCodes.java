@@ -22,14 +22,13 @@ public final class CloseCodes {
     private CloseCodes() {}
 
     /**
-     * What the other leg hears when the gateway failed {@code leg} for an invalid frame: its peer went away (1001 to
-     * the backend, 1011 to the client), and why; the failed leg's code is not the other's, so it is named in the
-     * reason only.
+     * What the backend hears when the gateway failed the client for an invalid frame: the client went away, and why
+     * (the client's error code is not the backend's, so it is named in the reason only).
      */
-    static CloseStatus failed(Leg leg, CloseStatus sentToFailed) {
-        int code = leg == Leg.CLIENT ? CLIENT_LOST.getCode() : BACKEND_LOST.getCode();
+    static CloseStatus clientFailed(CloseStatus sentToClient) {
         return new CloseStatus(
-                code, fit(leg.tag() + " failed with " + sentToFailed.getCode() + ": " + sentToFailed.getReason()));
+                CLIENT_LOST.getCode(),
+                fit("client failed with " + sentToClient.getCode() + ": " + sentToClient.getReason()));
     }
 
     /** Whether {@code code} may be sent in a close frame. */

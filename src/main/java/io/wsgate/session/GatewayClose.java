@@ -61,7 +61,7 @@ public record GatewayClose(GatewayCloseReason reason, CloseStatus toClient, Clos
      * too big closes both legs as {@link #messageTooBig} does; a broken cap gives the backend {@code status} and the
      * client a clean 1001 saying its backend failed.
      */
-    public static GatewayClose backendFailed(CloseStatus status) {
+    static GatewayClose backendFailed(CloseStatus status) {
         String detail = "backend failed: " + status.getReason();
         if (status.getCode() == CloseStatus.TOO_BIG_TO_PROCESS.getCode()) {
             GatewayClose tooBig = messageTooBig(Direction.BACKEND_TO_CLIENT, 0, 0);

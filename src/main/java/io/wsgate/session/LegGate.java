@@ -136,11 +136,7 @@ final class LegGate extends ChannelDuplexHandler {
             return;
         }
         this.closing = true;
-        if (!this.channel.isActive()) {
-            endNow();
-            return;
-        }
-        if (status == null) {
+        if (status == null || !this.channel.isActive()) {
             // A leg whose peer is gone gets no close frame; its connection ends now.
             endNow();
             return;

@@ -4,7 +4,6 @@ import io.netty.channel.Channel;
 import io.wsgate.metrics.ClosedBy;
 import java.util.concurrent.atomic.AtomicReference;
 import org.springframework.web.reactive.socket.CloseStatus;
-import org.springframework.web.reactive.socket.WebSocketSession;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 
@@ -60,8 +59,8 @@ public final class SessionLifecycle {
      * Takes over the end of the backend's connection, as soon as its handshake completed: on its event loop, before
      * any of its frames is read, so that even a backend that closes at once is heard here.
      */
-    public void backendOpened(WebSocketSession backend) {
-        this.backendGate = LegGate.install(WebSocketRelay.channel(backend), Leg.BACKEND, this);
+    public void backendOpened(Channel backend) {
+        this.backendGate = LegGate.install(backend, Leg.BACKEND, this);
         Ending ending = this.ending.get();
         if (ending != null) {
             this.backendGate.end(ending.toBackend());
@@ -132,14 +131,17 @@ public final class SessionLifecycle {
     }
 
     /**
-     * The peer of {@code leg} sent what the gateway refuses (see {@code ClientFrameCheck}): it gets {@code status},
-     * the other leg 1001 (its peer went away, and why). Closed by the gateway, with {@code status}'s code.
+     * The peer of {@code leg} sent what the gateway refuses (see {@code ClientFrameCheck}, {@code BackendFrameCheck}):
+     * it gets {@code status}, the other leg 1001 (its peer went away, and why). Closed by the gateway, with {@code
+     * status}'s code; a backend's is also counted as a gateway close ({@link GatewayClose#backendFailed}).
      */
     public void violation(Leg leg, CloseStatus status) {
-        CloseStatus toOther = CloseCodes.failed(leg, status);
-        Ending ending = leg == Leg.CLIENT
-                ? new Ending(ClosedBy.GATEWAY, status.getCode(), status.getReason(), status, toOther, null)
-                : new Ending(ClosedBy.GATEWAY, status.getCode(), status.getReason(), toOther, status, null);
+        if (leg == Leg.BACKEND) {
+            close(GatewayClose.backendFailed(status));
+            return;
+        }
+        Ending ending = new Ending(
+                ClosedBy.GATEWAY, status.getCode(), status.getReason(), status, CloseCodes.clientFailed(status), null);
         if (decide(ending)) {
             SessionLog.legFailed(this.session, leg, status);
         }

@@ -38,16 +38,9 @@ class CloseCodesTests {
 
     @Test
     void aClientFailedByTheGatewayIsReportedToTheBackendAsGoneWithTheErrorInTheReason() {
-        CloseStatus toBackend = CloseCodes.failed(Leg.CLIENT, new CloseStatus(1007, "bytes are not UTF-8"));
+        CloseStatus toBackend = CloseCodes.clientFailed(new CloseStatus(1007, "bytes are not UTF-8"));
         assertThat(toBackend.getCode()).isEqualTo(1001);
         assertThat(toBackend.getReason()).isEqualTo("client failed with 1007: bytes are not UTF-8");
-    }
-
-    @Test
-    void aBackendFailedByTheGatewayIsReportedToTheClientAsAnUnexpectedCondition() {
-        CloseStatus toClient = CloseCodes.failed(Leg.BACKEND, new CloseStatus(1009, "message too big"));
-        assertThat(toClient.getCode()).isEqualTo(1011);
-        assertThat(toClient.getReason()).isEqualTo("backend failed with 1009: message too big");
     }
 
     @Test
