@@ -1,7 +1,8 @@
 package io.wsgate.session;
 
-import io.wsgate.metrics.Direction;
-import io.wsgate.metrics.GatewayCloseReason;
+import io.wsgate.vocabulary.Direction;
+import io.wsgate.vocabulary.GatewayCloseReason;
+import io.wsgate.vocabulary.Leg;
 import java.time.Duration;
 import org.springframework.web.reactive.socket.CloseStatus;
 
@@ -57,7 +58,7 @@ public record GatewayClose(GatewayCloseReason reason, CloseStatus toClient, Clos
     }
 
     /**
-     * The backend broke a frame rule ({@link BackendFrameCheck}; {@code status}: 1009 or 1008 with why). A message
+     * The backend broke a frame rule ({@code pipeline.FrameCheck}; {@code status}: 1009 or 1008 with why). A message
      * too big closes both legs as {@link #messageTooBig} does; a broken cap gives the backend {@code status} and the
      * client a clean 1001 saying its backend failed.
      */

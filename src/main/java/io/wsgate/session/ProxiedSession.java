@@ -1,9 +1,9 @@
 package io.wsgate.session;
 
 import io.wsgate.config.RoutePolicy;
-import io.wsgate.metrics.ClosedBy;
-import io.wsgate.metrics.Direction;
 import io.wsgate.metrics.RouteMeters;
+import io.wsgate.vocabulary.ClosedBy;
+import io.wsgate.vocabulary.Direction;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;

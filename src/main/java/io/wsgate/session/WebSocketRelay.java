@@ -1,7 +1,7 @@
 package io.wsgate.session;
 
 import io.netty.channel.Channel;
-import io.wsgate.metrics.Direction;
+import io.wsgate.vocabulary.Direction;
 import java.lang.reflect.Method;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -28,12 +28,12 @@ public class WebSocketRelay {
 
     private static final Method GET_DELEGATE = delegateAccessor();
 
-    private final OpenSessions openSessions;
+    private final SessionRegistry sessions;
 
     private final Scheduler timerScheduler;
 
-    WebSocketRelay(OpenSessions openSessions, Scheduler timerScheduler) {
-        this.openSessions = openSessions;
+    WebSocketRelay(SessionRegistry sessions, Scheduler timerScheduler) {
+        this.sessions = sessions;
         this.timerScheduler = timerScheduler;
     }
 
@@ -45,7 +45,7 @@ public class WebSocketRelay {
         SessionLifecycle lifecycle = session.lifecycle();
         lifecycle.clientUpgraded(channel(client));
         session.opened(client, backend);
-        this.openSessions.add(session);
+        this.sessions.opened(session);
         SessionTimers timers = SessionTimers.start(session, this.timerScheduler);
         SessionLog.clientUpgraded(session);
 
@@ -65,9 +65,11 @@ public class WebSocketRelay {
         return lifecycle.ended().doFinally(signal -> {
             sends.dispose();
             timers.dispose();
-            this.openSessions.remove(session);
+            SessionLifecycle.Ending ending = session.closed();
+            // After the close is counted: whoever sees the gauge back at zero also sees this session's close.
+            this.sessions.ended(session);
             releaseBackend.run();
-            SessionLog.finished(session, session.closed());
+            SessionLog.finished(session, ending);
         });
     }
 

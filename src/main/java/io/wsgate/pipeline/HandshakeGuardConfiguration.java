@@ -1,4 +1,4 @@
-package io.wsgate.proxy;
+package io.wsgate.pipeline;
 
 import io.wsgate.config.WsgateProperties;
 import io.wsgate.metrics.WebSocketMetrics;

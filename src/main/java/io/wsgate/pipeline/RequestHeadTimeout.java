@@ -1,4 +1,4 @@
-package io.wsgate.proxy;
+package io.wsgate.pipeline;
 
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
@@ -16,9 +16,9 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
-import io.wsgate.metrics.RejectionReason;
 import io.wsgate.metrics.WebSocketMetrics;
 import io.wsgate.session.SessionLog;
+import io.wsgate.vocabulary.RejectionReason;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;

@@ -1,4 +1,4 @@
-package io.wsgate.metrics;
+package io.wsgate.vocabulary;
 
 /** Why the gateway itself closed a proxied session; the {@code reason} tag of {@code wsgate.gateway.closes}. */
 public enum GatewayCloseReason {

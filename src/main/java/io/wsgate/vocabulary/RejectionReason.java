@@ -1,4 +1,4 @@
-package io.wsgate.metrics;
+package io.wsgate.vocabulary;
 
 /** Why an upgrade request got an HTTP error instead of a 101; the {@code reason} tag. */
 public enum RejectionReason {

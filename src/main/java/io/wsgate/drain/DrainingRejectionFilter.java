@@ -1,11 +1,13 @@
-package io.wsgate.proxy;
+package io.wsgate.drain;
 
 import static org.springframework.cloud.gateway.support.ServerWebExchangeUtils.GATEWAY_ROUTE_ATTR;
 
-import io.wsgate.metrics.RejectionReason;
 import io.wsgate.metrics.WebSocketMetrics;
-import io.wsgate.session.SessionDrain;
+import io.wsgate.proxy.FilterOrder;
+import io.wsgate.proxy.HandshakeRejection;
+import io.wsgate.proxy.UpgradeRequestCheck;
 import io.wsgate.session.SessionLog;
+import io.wsgate.vocabulary.RejectionReason;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,8 +39,7 @@ class DrainingRejectionFilter implements GlobalFilter, Ordered {
 
     @Override
     public int getOrder() {
-        // First of all: no load balancing, no backend handshake for a request that will be refused.
-        return Ordered.HIGHEST_PRECEDENCE;
+        return FilterOrder.DRAINING_REJECTION;
     }
 
     @Override

@@ -1,4 +1,4 @@
-package io.wsgate.metrics;
+package io.wsgate.vocabulary;
 
 /** Which way a message travels through the gateway; the {@code direction} tag. */
 public enum Direction {
@@ -13,5 +13,10 @@ public enum Direction {
 
     public String tag() {
         return this.tag;
+    }
+
+    /** The leg whose peer sends the messages that travel this way. */
+    public Leg sender() {
+        return this == CLIENT_TO_BACKEND ? Leg.CLIENT : Leg.BACKEND;
     }
 }

@@ -1,4 +1,4 @@
-package io.wsgate.metrics;
+package io.wsgate.vocabulary;
 
 /** Which side ended a proxied session first; the {@code closed.by} tag. */
 public enum ClosedBy {

@@ -1,5 +1,8 @@
-package io.wsgate.session;
+package io.wsgate.drain;
 
+import io.wsgate.session.GatewayClose;
+import io.wsgate.session.ProxiedSession;
+import io.wsgate.session.SessionRegistry;
 import java.time.Duration;
 import java.util.List;
 import org.slf4j.Logger;
@@ -28,7 +31,7 @@ public class SessionDrain implements SmartLifecycle {
     /** How long to wait past the window for the last sessions' close handshakes. */
     private static final Duration CLOSE_GRACE = Duration.ofSeconds(2);
 
-    private final OpenSessions openSessions;
+    private final SessionRegistry sessions;
 
     private final ApplicationEventPublisher events;
 
@@ -40,8 +43,8 @@ public class SessionDrain implements SmartLifecycle {
 
     private volatile boolean draining;
 
-    SessionDrain(OpenSessions openSessions, ApplicationEventPublisher events, Duration window, Scheduler scheduler) {
-        this.openSessions = openSessions;
+    SessionDrain(SessionRegistry sessions, ApplicationEventPublisher events, Duration window, Scheduler scheduler) {
+        this.sessions = sessions;
         this.events = events;
         this.window = window;
         this.scheduler = scheduler;
@@ -66,33 +69,33 @@ public class SessionDrain implements SmartLifecycle {
     public void stop(Runnable callback) {
         this.draining = true;
         AvailabilityChangeEvent.publish(this.events, this, ReadinessState.REFUSING_TRAFFIC);
-        List<ProxiedSession> sessions = this.openSessions.snapshot();
+        List<ProxiedSession> open = this.sessions.snapshot();
         logger.info(
                 "Shutting down: readiness is REFUSING_TRAFFIC, new handshakes get 503; closing {} sessions with 1001"
                         + " over {}ms",
-                sessions.size(),
+                open.size(),
                 this.window.toMillis());
-        long step = sessions.isEmpty() ? 0 : this.window.toNanos() / sessions.size();
+        long step = open.isEmpty() ? 0 : this.window.toNanos() / open.size();
         // Every session's timer runs at once (flatMap's default of 256 in flight would stretch the window).
-        Mono<Void> closes = Flux.range(0, sessions.size())
+        Mono<Void> closes = Flux.range(0, open.size())
                 .flatMap(
                         i -> Mono.delay(Duration.ofNanos(step * i), this.scheduler)
-                                .then(Mono.fromRunnable(() -> sessions.get(i).closeByGateway(GatewayClose.shutdown()))),
-                        Math.max(1, sessions.size()))
+                                .then(Mono.fromRunnable(() -> open.get(i).closeByGateway(GatewayClose.shutdown()))),
+                        Math.max(1, open.size()))
                 .then();
         Mono<Void> allClosed = Flux.interval(Duration.ofMillis(20), this.scheduler)
-                .filter(tick -> this.openSessions.size() == 0)
+                .filter(tick -> this.sessions.active() == 0)
                 .next()
                 .then();
         // A handshake already past the 503 check when the drain began opens its session after the snapshot.
-        Mono<Void> latecomers = Mono.defer(() -> Flux.fromIterable(this.openSessions.snapshot())
+        Mono<Void> latecomers = Mono.defer(() -> Flux.fromIterable(this.sessions.snapshot())
                 .doOnNext(session -> session.closeByGateway(GatewayClose.shutdown()))
                 .then());
         closes.then(latecomers)
                 .then(allClosed)
                 .timeout(this.window.plus(CLOSE_GRACE), this.scheduler)
                 .doFinally(signal -> {
-                    int left = this.openSessions.size();
+                    long left = this.sessions.active();
                     if (left > 0) {
                         logger.warn("Drain window over with {} sessions still open; stopping anyway", left);
                     } else {

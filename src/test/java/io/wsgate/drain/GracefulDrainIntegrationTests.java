@@ -1,4 +1,4 @@
-package io.wsgate.proxy;
+package io.wsgate.drain;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package io.wsgate.proxy;
+package io.wsgate.pipeline;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
@@ -20,7 +20,7 @@ final class Utf8FrameCheck extends Utf8FrameValidator {
     private static final long NON_ASCII_BITS = 0x8080808080808080L;
 
     Utf8FrameCheck() {
-        // Violations go to the next handler (ClientFrameCheck), which closes with 1007.
+        // Violations go to the next handler (FrameCheck), which closes with 1007.
         super(false);
     }
 

@@ -1,4 +1,4 @@
-package io.wsgate.proxy;
+package io.wsgate.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

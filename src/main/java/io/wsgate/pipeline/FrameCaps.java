@@ -1,4 +1,4 @@
-package io.wsgate.proxy;
+package io.wsgate.pipeline;
 
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
  * frame object and a component the aggregator may recopy) and pings and pongs per second (each ping costs a pong
  * write). Used by one connection's frame check, on its event loop.
  */
-final class FrameCaps {
+public final class FrameCaps {
 
     private static final long SECOND = TimeUnit.SECONDS.toNanos(1);
 
@@ -28,7 +28,7 @@ final class FrameCaps {
     private int controlFrames;
 
     /** Caps of 0 are off. */
-    FrameCaps(int maxFragmentsPerMessage, int maxControlFramesPerSecond) {
+    public FrameCaps(int maxFragmentsPerMessage, int maxControlFramesPerSecond) {
         this.maxFragmentsPerMessage = maxFragmentsPerMessage;
         this.maxControlFramesPerSecond = maxControlFramesPerSecond;
     }
