@@ -42,6 +42,8 @@ public class WsgateProperties implements Validator {
 
     private final Handshake handshake = new Handshake();
 
+    private final Admin admin = new Admin();
+
     public Echo getEcho() {
         return this.echo;
     }
@@ -80,6 +82,10 @@ public class WsgateProperties implements Validator {
 
     public Handshake getHandshake() {
         return this.handshake;
+    }
+
+    public Admin getAdmin() {
+        return this.admin;
     }
 
     @Override
@@ -653,6 +659,24 @@ public class WsgateProperties implements Validator {
 
         public void setHeaderTimeout(Duration headerTimeout) {
             this.headerTimeout = headerTimeout;
+        }
+    }
+
+    /** The sessions endpoint on the management port ({@code /actuator/wsgate}). */
+    public static class Admin {
+
+        /**
+         * Allow its write operations: closing sessions (one, a route's, a backend instance's) and shedding a share of
+         * a route's sessions. Off by default: reads only, writes answer 403.
+         */
+        private boolean writeEnabled;
+
+        public boolean isWriteEnabled() {
+            return this.writeEnabled;
+        }
+
+        public void setWriteEnabled(boolean writeEnabled) {
+            this.writeEnabled = writeEnabled;
         }
     }
 }

@@ -44,6 +44,11 @@ public final class WsgateMeterNames {
     /** Counter: route file reloads, applied or rejected. Tags: outcome ({@code success}, {@code rejected}). */
     public static final String ROUTES_RELOADS = "wsgate.routes.reloads";
 
+    /** Write operations on the management endpoint {@code /actuator/wsgate}, by operation and outcome. */
+    public static final String ADMIN_WRITES = "wsgate.admin.writes";
+
+    public static final String TAG_OPERATION = "operation";
+
     public static final String TAG_ROUTE = "route";
 
     public static final String TAG_DIRECTION = "direction";

@@ -40,6 +40,15 @@ public record GatewayClose(GatewayCloseReason reason, CloseStatus toClient, Clos
         return bothLegs(GatewayCloseReason.SHUTDOWN, "going away", "gateway shutting down");
     }
 
+    /**
+     * An operator's close through the management endpoint: the client gets {@code toClient} (1001, 1008, 1012 "service
+     * restart", 1013 "try again later"...), the backend 1001 with the same reason, as its peer is going away.
+     */
+    public static GatewayClose byOperator(CloseStatus toClient, String detail) {
+        String reason = toClient.getReason() != null ? toClient.getReason() : "";
+        return new GatewayClose(GatewayCloseReason.OPERATOR, toClient, new CloseStatus(GOING_AWAY, reason), detail);
+    }
+
     /** The sender gets 1009; the other leg a clean 1001 saying why its peer is gone. */
     static GatewayClose messageTooBig(Direction direction, long size, long limit) {
         String detail = direction.tag() + " message of " + size + "B over the route's limit of " + limit + "B";

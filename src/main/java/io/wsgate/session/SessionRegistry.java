@@ -3,7 +3,6 @@ package io.wsgate.session;
 import io.wsgate.metrics.ActiveSessions;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -14,25 +13,30 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class SessionRegistry implements ActiveSessions {
 
-    private final Set<ProxiedSession> sessions = ConcurrentHashMap.newKeySet();
+    private final Map<String, ProxiedSession> sessions = new ConcurrentHashMap<>();
 
     // Strong references per route, kept after a route's last session: the gauges read them.
     private final Map<String, AtomicLong> byRoute = new ConcurrentHashMap<>();
 
     void opened(ProxiedSession session) {
-        this.sessions.add(session);
+        this.sessions.put(session.id(), session);
         routeCount(session.routeId()).incrementAndGet();
     }
 
     void ended(ProxiedSession session) {
-        if (this.sessions.remove(session)) {
+        if (this.sessions.remove(session.id(), session)) {
             routeCount(session.routeId()).decrementAndGet();
         }
     }
 
     /** The sessions open now, at the moment of the call. */
     public List<ProxiedSession> snapshot() {
-        return List.copyOf(this.sessions);
+        return List.copyOf(this.sessions.values());
+    }
+
+    /** The open session with this id, or {@code null}. */
+    public ProxiedSession find(String id) {
+        return this.sessions.get(id);
     }
 
     /** Sessions open now across all routes. */

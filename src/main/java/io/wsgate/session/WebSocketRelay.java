@@ -1,8 +1,11 @@
 package io.wsgate.session;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.handler.codec.http.websocketx.extensions.WebSocketExtensionDecoder;
 import io.wsgate.vocabulary.Direction;
 import java.lang.reflect.Method;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,8 +46,9 @@ public class WebSocketRelay {
     public Mono<Void> relay(
             WebSocketSession client, WebSocketSession backend, Runnable releaseBackend, ProxiedSession session) {
         SessionLifecycle lifecycle = session.lifecycle();
-        lifecycle.clientUpgraded(channel(client));
-        session.opened(client, backend);
+        Channel clientChannel = channel(client);
+        lifecycle.clientUpgraded(clientChannel);
+        session.opened(client, backend, hasExtension(clientChannel), hasExtension(channel(backend)));
         this.sessions.opened(session);
         SessionTimers timers = SessionTimers.start(session, this.timerScheduler);
         SessionLog.clientUpgraded(session);
@@ -94,6 +98,19 @@ public class WebSocketRelay {
                     session.relayed(direction, message);
                     message.retain();
                 });
+    }
+
+    /** Whether a WebSocket extension (permessage-deflate, the only one wsgate negotiates) runs on {@code channel}. */
+    private static boolean hasExtension(Channel channel) {
+        if (channel == null) {
+            return false;
+        }
+        for (Map.Entry<String, ChannelHandler> handler : channel.pipeline()) {
+            if (handler.getValue() instanceof WebSocketExtensionDecoder) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

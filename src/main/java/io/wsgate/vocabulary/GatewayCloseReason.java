@@ -8,6 +8,8 @@ public enum GatewayCloseReason {
     MAX_SESSION_AGE("max-session-age"),
     /** The gateway is shutting down and drained the session. */
     SHUTDOWN("shutdown"),
+    /** An operator closed it through the management endpoint ({@code /actuator/wsgate}). */
+    OPERATOR("operator"),
     /** The client sent a message larger than the route allows. */
     CLIENT_MESSAGE_TOO_BIG("client-message-too-big"),
     /** The backend sent a message larger than the route allows. */
