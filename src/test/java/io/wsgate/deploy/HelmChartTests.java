@@ -459,7 +459,7 @@ class HelmChartTests {
                         "java",
                         "-cp",
                         "/app/application.jar",
-                        "io.wsgate.probe.EchoProbe",
+                        "io.wsgate.echo.EchoProbe",
                         "ws://demo-wsgate:8080/ws/helm-test",
                         "hello from helm test",
                         "HELLO FROM HELM TEST"));

@@ -1,4 +1,4 @@
-package io.wsgate.probe;
+package io.wsgate.echo;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -11,7 +11,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * A WebSocket round trip from the command line, JDK only, for the Helm chart's {@code helm test} Pod, which runs it
  * from the image's own {@code application.jar} (the image has a JRE, so no source-file launch):
- * {@code java -cp application.jar io.wsgate.probe.EchoProbe ws://wsgate:8080/ws/helm-test "hello" "HELLO"}.
+ * {@code java -cp application.jar io.wsgate.echo.EchoProbe ws://wsgate:8080/ws/helm-test "hello" "HELLO"}.
  * Connects, sends the message, waits for one text reply, compares it with the expected text when one is given,
  * closes with 1000. Exit status 0 on success, 1 with the reason on standard error otherwise. Every wait is bounded.
  */
