@@ -2,6 +2,7 @@ package io.wsgate.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.wsgate.support.AlertRules;
 import io.wsgate.support.PrometheusServer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -22,11 +23,12 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  * {@code deploy/prometheus/alerts.yml}: valid for {@code promtool check rules}, every alert unit-tested by
  * {@code promtool test rules deploy/prometheus/alerts-test.yml} (firing and not firing), every alert with a
  * severity, a summary, a description and a section in {@code docs/runbook.md}, and the chart's copy equal to it.
- * The meter names the rules use are checked against a real scrape in {@link AlertRulesMetersIntegrationTests}.
+ * The meter names the rules use are checked against a real scrape, and the rules loaded by a real Prometheus, in
+ * {@code PrometheusDashboardIntegrationTests}.
  */
 class AlertRulesTests {
 
-    static final Path RULES = Path.of("deploy/prometheus/alerts.yml");
+    static final Path RULES = AlertRules.FILE;
 
     private static final Path RULES_TEST = Path.of("deploy/prometheus/alerts-test.yml");
 
@@ -102,16 +104,8 @@ class AlertRulesTests {
                 .isEqualTo(Files.readString(Path.of("deploy/grafana/dashboards/wsgate.json")));
     }
 
-    /** The rules of alerts.yml, each a map with alert, expr, for, labels, annotations. */
-    @SuppressWarnings("unchecked")
-    static List<Map<String, Object>> alerts() throws IOException {
-        List<Map<String, Object>> alerts = new ArrayList<>();
-        for (Object group : RenderedChart.list(load(RULES), "groups")) {
-            for (Object rule : RenderedChart.list(group, "rules")) {
-                alerts.add((Map<String, Object>) rule);
-            }
-        }
-        return alerts;
+    private static List<Map<String, Object>> alerts() {
+        return AlertRules.alerts();
     }
 
     private static Map<String, Object> load(Path file) throws IOException {
