@@ -1,6 +1,8 @@
 package io.wsgate.reload;
 
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.cloud.gateway.config.GatewayProperties;
 import org.springframework.cloud.gateway.config.PropertiesRouteDefinitionLocator;
 import org.springframework.cloud.gateway.route.RouteDefinition;
@@ -29,6 +31,8 @@ import reactor.core.publisher.Mono;
  * which replaces the whole set. Routes are edited in the route file.
  */
 class RouteFileRepository extends PropertiesRouteDefinitionLocator implements RouteDefinitionRepository {
+
+    private static final Logger logger = LoggerFactory.getLogger(RouteFileRepository.class);
 
     private final GatewayProperties configured;
 
@@ -64,17 +68,17 @@ class RouteFileRepository extends PropertiesRouteDefinitionLocator implements Ro
 
     @Override
     public Mono<Void> save(Mono<RouteDefinition> route) {
-        return refused();
+        return route.flatMap(definition -> refused("create or replace", definition.getId()));
     }
 
     @Override
     public Mono<Void> delete(Mono<String> routeId) {
-        return refused();
+        return routeId.flatMap(id -> refused("delete", id));
     }
 
-    private static Mono<Void> refused() {
-        return Mono.error(new ResponseStatusException(
-                HttpStatus.METHOD_NOT_ALLOWED,
-                "wsgate's routes come from its configuration and route file (wsgate.reload.path): edit the file"));
+    private static Mono<Void> refused(String write, String routeId) {
+        String why = "wsgate's routes come from its configuration and route file (wsgate.reload.path): edit the file";
+        logger.warn("Route API request to {} route {} refused: {}", write, routeId, why);
+        return Mono.error(new ResponseStatusException(HttpStatus.METHOD_NOT_ALLOWED, why));
     }
 }
