@@ -27,7 +27,8 @@ import reactor.core.scheduler.Schedulers;
  * Watches the route file and, when its content changes and stays unchanged for the quiet period, puts the file's
  * routes in force in the {@link RouteFileRepository} (the whole set: routes the file no longer lists are removed),
  * then refreshes the gateway's route cache ({@link RefreshRoutesEvent}). A file that does not parse, bind, validate
- * or build is rejected with one log line and the running routes stay. Open sessions are never touched: they keep the backend they were opened with.
+ * or build is rejected with one log line and the running routes stay. Open sessions are never touched: they keep
+ * the backend they were opened with.
  *
  * <p>The file is polled by content rather than watched by inode: a Kubernetes ConfigMap volume updates by
  * swapping the directory's {@code ..data} symlink, which a watch on the file itself never sees, while reading the
