@@ -22,6 +22,12 @@ import org.springframework.core.env.ConfigurableEnvironment;
 @ConditionalOnProperty(name = "wsgate.reload.enabled", matchIfMissing = true)
 class ReloadConfiguration {
 
+    /** Declared as its class: Spring Cloud Gateway's own locator and repository back off on its two types. */
+    @Bean
+    RouteFileRepository routeFileRepository(GatewayProperties gatewayProperties) {
+        return new RouteFileRepository(gatewayProperties);
+    }
+
     @Bean
     RouteFileWatcher routeFileWatcher(
             WsgateProperties properties,
@@ -33,7 +39,8 @@ class ReloadConfiguration {
             ConfigurationService configurationService,
             ApplicationEventPublisher publisher,
             MeterRegistry meterRegistry,
-            RouteSettingsParser routeSettingsParser) {
+            RouteSettingsParser routeSettingsParser,
+            RouteFileRepository repository) {
         WsgateProperties.Reload reload = properties.getReload();
         RouteDryRun dryRun = new RouteDryRun(
                 predicates.orderedStream().toList(),
@@ -47,7 +54,7 @@ class ReloadConfiguration {
                 reload.getQuietPeriod(),
                 new RouteFile(environment, validator),
                 dryRun,
-                gatewayProperties,
+                repository,
                 publisher,
                 meterRegistry);
     }

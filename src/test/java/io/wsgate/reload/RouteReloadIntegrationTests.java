@@ -9,6 +9,7 @@ import io.wsgate.metrics.WsgateMeterNames;
 import io.wsgate.support.EchoBackend;
 import io.wsgate.support.FreePorts;
 import io.wsgate.support.JdkWebSocketClient;
+import io.wsgate.support.ManagementPort;
 import io.wsgate.support.RawHttp;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -19,7 +20,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -29,9 +32,14 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.cloud.gateway.config.GatewayProperties;
+import org.springframework.cloud.gateway.route.Route;
 import org.springframework.cloud.gateway.route.RouteDefinition;
+import org.springframework.cloud.gateway.route.RouteDefinitionLocator;
+import org.springframework.cloud.gateway.route.RouteLocator;
+import org.springframework.context.ApplicationContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -64,8 +72,17 @@ class RouteReloadIntegrationTests {
     @Autowired
     MeterRegistry registry;
 
+    @LocalManagementPort
+    int managementPort;
+
     @Autowired
     GatewayProperties gatewayProperties;
+
+    @Autowired
+    RouteLocator routeLocator;
+
+    @Autowired
+    ApplicationContext context;
 
     @DynamicPropertySource
     static void routeFile(DynamicPropertyRegistry registry) throws IOException {
@@ -93,9 +110,8 @@ class RouteReloadIntegrationTests {
         publish(routes(route("stay", "/stay/**")));
         // Applied, not just served: /stay/ answers under the previous test's routes too.
         await().atMost(TIMEOUT)
-                .untilAsserted(() -> assertThat(this.gatewayProperties.getRoutes())
-                        .extracting(RouteDefinition::getId)
-                        .containsExactly("stay"));
+                .untilAsserted(() ->
+                        assertThat(routesInForce()).extracting(Route::getId).containsExactly("stay"));
         awaitStatus("/stay/", 101);
     }
 
@@ -140,6 +156,36 @@ class RouteReloadIntegrationTests {
         onRemovedRoute.sendText("open");
         assertThat(onRemovedRoute.nextText()).isEqualTo("OPEN");
         onRemovedRoute.close(1000, "");
+    }
+
+    @Test
+    void fileVersionReplacesTheRoutesInForceAndLeavesTheBoundConfigurationAlone() {
+        publish(routes(route("stay", "/stay/**"), route("moving", "/moving/**"), route("leaving", "/leaving/**")));
+        awaitStatus("/moving/", 101);
+        awaitStatus("/leaving/", 101);
+
+        publish(routes(route("stay", "/stay/**"), deadRoute("moving", "/moving/**")));
+
+        // The changed route's new uri applies (nobody listens there: 502); the removed route matches nothing.
+        awaitStatus("/moving/", 502);
+        assertThat(status("/leaving/")).isEqualTo(404);
+        // Each route once: the file's set replaced the configured one (the jar's echo route), nothing was added.
+        assertThat(routesInForce()).extracting(Route::getId).containsExactly("stay", "moving");
+        String actuatorRoutes = new ManagementPort(this.managementPort).get("/actuator/gateway/routes");
+        assertThat(Pattern.compile("\"route_id\":\"([^\"]+)\"")
+                        .matcher(actuatorRoutes)
+                        .results()
+                        .map(match -> match.group(1)))
+                .containsExactly("stay", "moving");
+        // The configuration Boot bound from the jar's application.yml is untouched: the reload went through
+        // wsgate's RouteDefinitionRepository, which stands in for Spring Cloud Gateway's own two sources.
+        assertThat(this.gatewayProperties.getRoutes())
+                .extracting(RouteDefinition::getId)
+                .containsExactly("echo");
+        assertThat(this.context.getBeansOfType(RouteDefinitionLocator.class).values())
+                .filteredOn(locator -> !locator.getClass().getName().contains("Composite"))
+                .singleElement()
+                .isInstanceOf(RouteFileRepository.class);
     }
 
     @Test
@@ -188,7 +234,7 @@ class RouteReloadIntegrationTests {
         assertThat(output.getOut())
                 .contains("rejected, keeping the 1 running routes: route 'stay': metadata idle-timeout: 'whenever'"
                         + " is not a duration such as 500ms or 5m");
-        assertThat(this.gatewayProperties.getRoutes().get(0).getMetadata()).isEmpty();
+        assertThat(routesInForce().get(0).getMetadata()).isEmpty();
         // New handshakes on the route still get 101 (before the fix: 500).
         assertStayServesAndRelays(session);
     }
@@ -244,6 +290,11 @@ class RouteReloadIntegrationTests {
         session.sendText("survived");
         assertThat(session.nextText()).isEqualTo("SURVIVED");
         session.close(1000, "");
+    }
+
+    /** The routes the gateway matches requests against, in order. */
+    private List<Route> routesInForce() {
+        return this.routeLocator.getRoutes().collectList().block(TIMEOUT);
     }
 
     private Gauge routeUpGauge(String route) {
