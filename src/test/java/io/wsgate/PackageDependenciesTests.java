@@ -31,7 +31,7 @@ class PackageDependenciesTests {
             Map.entry("metrics", Set.of("vocabulary")),
             Map.entry("echo", Set.of("config")),
             Map.entry("health", Set.of("config", "metrics")),
-            Map.entry("reload", Set.of("config", "metrics")),
+            Map.entry("reload", Set.of("config", "metrics", "session")),
             Map.entry("session", Set.of("config", "metrics", "vocabulary")),
             Map.entry("pipeline", Set.of("config", "metrics", "session", "vocabulary")),
             Map.entry("proxy", Set.of("config", "metrics", "pipeline", "session", "vocabulary")),

@@ -609,6 +609,25 @@ public class WsgateProperties implements Validator {
         @NotNull
         private Duration quietPeriod = Duration.ofMillis(500);
 
+        /**
+         * What a reload does to the sessions open on a route it removes: keep them on their backend, drain them (1001
+         * spread over the drain window) or close them (1001 at once). A route's metadata key
+         * {@code on-route-removed} (in the version being removed) overrides it.
+         */
+        @NotNull
+        private OpenSessionsPolicy onRouteRemoved = OpenSessionsPolicy.KEEP;
+
+        /**
+         * What a reload does to the sessions open on a route whose {@code uri} it changes; the route's metadata key
+         * {@code on-uri-changed} (in the new version) overrides it.
+         */
+        @NotNull
+        private OpenSessionsPolicy onUriChanged = OpenSessionsPolicy.KEEP;
+
+        /** The window over which a reload's {@code drain} spreads its closes, so clients don't reconnect at once. */
+        @NotNull
+        private Duration drainWindow = Duration.ofSeconds(10);
+
         public boolean isEnabled() {
             return this.enabled;
         }
@@ -639,6 +658,30 @@ public class WsgateProperties implements Validator {
 
         public void setQuietPeriod(Duration quietPeriod) {
             this.quietPeriod = quietPeriod;
+        }
+
+        public OpenSessionsPolicy getOnRouteRemoved() {
+            return this.onRouteRemoved;
+        }
+
+        public void setOnRouteRemoved(OpenSessionsPolicy onRouteRemoved) {
+            this.onRouteRemoved = onRouteRemoved;
+        }
+
+        public OpenSessionsPolicy getOnUriChanged() {
+            return this.onUriChanged;
+        }
+
+        public void setOnUriChanged(OpenSessionsPolicy onUriChanged) {
+            this.onUriChanged = onUriChanged;
+        }
+
+        public Duration getDrainWindow() {
+            return this.drainWindow;
+        }
+
+        public void setDrainWindow(Duration drainWindow) {
+            this.drainWindow = drainWindow;
         }
     }
 

@@ -3,6 +3,7 @@ package io.wsgate.reload;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.wsgate.config.RouteSettingsParser;
 import io.wsgate.config.WsgateProperties;
+import io.wsgate.session.SessionRegistry;
 import jakarta.validation.Validator;
 import java.nio.file.Path;
 import org.springframework.beans.factory.ObjectProvider;
@@ -15,6 +16,7 @@ import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.ConfigurableEnvironment;
+import reactor.core.scheduler.Schedulers;
 
 /** Hot route reload from the external route file ({@code wsgate.reload.*}). */
 @Configuration(proxyBeanMethods = false)
@@ -40,7 +42,8 @@ class ReloadConfiguration {
             ApplicationEventPublisher publisher,
             MeterRegistry meterRegistry,
             RouteSettingsParser routeSettingsParser,
-            RouteFileRepository repository) {
+            RouteFileRepository repository,
+            SessionRegistry sessions) {
         WsgateProperties.Reload reload = properties.getReload();
         RouteDryRun dryRun = new RouteDryRun(
                 predicates.orderedStream().toList(),
@@ -56,6 +59,8 @@ class ReloadConfiguration {
                 dryRun,
                 repository,
                 publisher,
+                new OpenSessionsOnReload(
+                        sessions, routeSettingsParser, reload.getDrainWindow(), Schedulers.parallel(), meterRegistry),
                 meterRegistry);
     }
 }

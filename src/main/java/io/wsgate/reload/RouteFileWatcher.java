@@ -27,8 +27,8 @@ import reactor.core.scheduler.Schedulers;
  * Watches the route file and, when its content changes and stays unchanged for the quiet period, puts the file's
  * routes in force in the {@link RouteFileRepository} (the whole set: routes the file no longer lists are removed),
  * then refreshes the gateway's route cache ({@link RefreshRoutesEvent}). A file that does not parse, bind, validate
- * or build is rejected with one log line and the running routes stay. Open sessions are never touched: they keep
- * the backend they were opened with.
+ * or build is rejected with one log line and the running routes stay. Sessions open on a route the new version
+ * removes or re-points are kept, drained or closed as configured ({@link OpenSessionsOnReload}).
  *
  * <p>The file is polled by content rather than watched by inode: a Kubernetes ConfigMap volume updates by
  * swapping the directory's {@code ..data} symlink, which a watch on the file itself never sees, while reading the
@@ -52,6 +52,8 @@ class RouteFileWatcher implements SmartLifecycle {
 
     private final ApplicationEventPublisher publisher;
 
+    private final OpenSessionsOnReload openSessions;
+
     private final Counter applied;
 
     private final Counter rejected;
@@ -68,6 +70,7 @@ class RouteFileWatcher implements SmartLifecycle {
             RouteDryRun dryRun,
             RouteFileRepository repository,
             ApplicationEventPublisher publisher,
+            OpenSessionsOnReload openSessions,
             MeterRegistry meterRegistry) {
         this.path = path;
         this.interval = interval;
@@ -76,6 +79,7 @@ class RouteFileWatcher implements SmartLifecycle {
         this.dryRun = dryRun;
         this.repository = repository;
         this.publisher = publisher;
+        this.openSessions = openSessions;
         this.applied = reloads(meterRegistry, "success");
         this.rejected = reloads(meterRegistry, "rejected");
     }
@@ -144,11 +148,14 @@ class RouteFileWatcher implements SmartLifecycle {
         this.repository.replace(routes.get());
         this.publisher.publishEvent(new RefreshRoutesEvent(this));
         this.applied.increment();
+        // After the refresh: a client whose session is closed reconnects to the routes now in force.
+        List<String> sessions = this.openSessions.apply(running, routes.get());
         logger.info(
-                "Routes reloaded from {}: {}; {} routes in force",
+                "Routes reloaded from {}: {}; {} routes in force{}",
                 this.path,
                 changes.isEmpty() ? "reordered" : changes,
-                routes.get().size());
+                routes.get().size(),
+                sessions.isEmpty() ? "" : "; open sessions: " + String.join("; ", sessions));
     }
 
     @Override

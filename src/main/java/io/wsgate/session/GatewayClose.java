@@ -36,6 +36,16 @@ public record GatewayClose(GatewayCloseReason reason, CloseStatus toClient, Clos
                 GatewayCloseReason.RELAY_ERROR, status, status, "the " + leg.tag() + " leg failed in the relay");
     }
 
+    /** A reload removed the session's route: both legs get 1001, so the client reconnects to the routes in force. */
+    public static GatewayClose routeRemoved() {
+        return bothLegs(GatewayCloseReason.ROUTE_REMOVED, "route removed", "a route reload removed the route");
+    }
+
+    /** A reload gave the session's route another uri: both legs get 1001, so the client reconnects to the new one. */
+    public static GatewayClose uriChanged() {
+        return bothLegs(GatewayCloseReason.URI_CHANGED, "route changed", "a route reload changed the route's uri");
+    }
+
     public static GatewayClose shutdown() {
         return bothLegs(GatewayCloseReason.SHUTDOWN, "going away", "gateway shutting down");
     }

@@ -8,6 +8,10 @@ public enum GatewayCloseReason {
     MAX_SESSION_AGE("max-session-age"),
     /** The gateway is shutting down and drained the session. */
     SHUTDOWN("shutdown"),
+    /** A route reload removed the session's route ({@code on-route-removed: drain} or {@code close}). */
+    ROUTE_REMOVED("route-removed"),
+    /** A route reload gave the session's route another uri ({@code on-uri-changed: drain} or {@code close}). */
+    URI_CHANGED("uri-changed"),
     /** An operator closed it through the management endpoint ({@code /actuator/wsgate}). */
     OPERATOR("operator"),
     /** The client sent a message larger than the route allows. */

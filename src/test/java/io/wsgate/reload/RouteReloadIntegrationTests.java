@@ -3,6 +3,7 @@ package io.wsgate.reload;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.wsgate.metrics.WsgateMeterNames;
@@ -19,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -51,7 +53,11 @@ import org.springframework.test.context.DynamicPropertySource;
  */
 @SpringBootTest(
         webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = {"wsgate.reload.interval=200ms", "wsgate.reload.quiet-period=300ms", "wsgate.health.interval=500ms"
+        properties = {
+            "wsgate.reload.interval=200ms",
+            "wsgate.reload.quiet-period=300ms",
+            "wsgate.reload.drain-window=1s",
+            "wsgate.health.interval=500ms"
         })
 @ExtendWith(OutputCaptureExtension.class)
 class RouteReloadIntegrationTests {
@@ -156,6 +162,63 @@ class RouteReloadIntegrationTests {
         onRemovedRoute.sendText("open");
         assertThat(onRemovedRoute.nextText()).isEqualTo("OPEN");
         onRemovedRoute.close(1000, "");
+    }
+
+    @Test
+    void removedRouteThatSaysDrainClosesItsSessionsOverTheWindowAndOthersStay(CapturedOutput output) {
+        publish(routes(
+                route("stay", "/stay/**"), withMetadata(route("leaving", "/leaving/**"), "on-route-removed: drain")));
+        awaitStatus("/leaving/", 101);
+        List<JdkWebSocketClient> leaving = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            JdkWebSocketClient session = JdkWebSocketClient.connect(uri("/leaving/"));
+            session.sendText("before " + i);
+            assertThat(session.nextText()).isEqualTo("BEFORE " + i);
+            leaving.add(session);
+        }
+        JdkWebSocketClient staying = JdkWebSocketClient.connect(uri("/stay/"));
+        double drained = reloadSessions("route-removed", "drain");
+
+        publish(routes(route("stay", "/stay/**")));
+
+        for (JdkWebSocketClient session : leaving) {
+            assertThat(session.awaitClose()).isEqualTo(new JdkWebSocketClient.Close(1001, "route removed"));
+        }
+        staying.sendText("still routed");
+        assertThat(staying.nextText()).isEqualTo("STILL ROUTED");
+        assertThat(output).contains("open sessions: leaving removed: 3 sessions drained over 1000ms");
+        assertThat(reloadSessions("route-removed", "drain")).isEqualTo(drained + 3);
+        staying.close(1000, "");
+    }
+
+    @Test
+    void changedUriThatSaysCloseClosesItsSessionsAtOnce(CapturedOutput output) {
+        publish(routes(route("stay", "/stay/**"), route("moving", "/moving/**")));
+        awaitStatus("/moving/", 101);
+        JdkWebSocketClient moving = JdkWebSocketClient.connect(uri("/moving/"));
+        moving.sendText("before");
+        assertThat(moving.nextText()).isEqualTo("BEFORE");
+        // Its path changes with the uri: sessions are judged by the uri alone.
+        JdkWebSocketClient staying = JdkWebSocketClient.connect(uri("/stay/"));
+
+        publish(routes(
+                withMetadata(route("stay", "/stay2/**"), "on-uri-changed: close"),
+                withMetadata(deadRoute("moving", "/moving/**"), "on-uri-changed: close")));
+
+        assertThat(moving.awaitClose()).isEqualTo(new JdkWebSocketClient.Close(1001, "route changed"));
+        awaitStatus("/moving/", 502);
+        staying.sendText("same uri");
+        assertThat(staying.nextText()).isEqualTo("SAME URI");
+        assertThat(output).contains("open sessions: moving uri changed: 1 sessions closed");
+        staying.close(1000, "");
+    }
+
+    @Test
+    void openSessionsPolicyThatIsNotKeepDrainOrCloseRejectsTheFile(CapturedOutput output) {
+        publishRejected(routes(withMetadata(route("stay", "/stay/**"), "on-route-removed: later")));
+
+        assertThat(output).contains("on-route-removed").contains("later");
+        assertThat(status("/stay/")).isEqualTo(101);
     }
 
     @Test
@@ -302,6 +365,14 @@ class RouteReloadIntegrationTests {
                 .find(WsgateMeterNames.ROUTE_UP)
                 .tag(WsgateMeterNames.TAG_ROUTE, route)
                 .gauge();
+    }
+
+    private double reloadSessions(String change, String action) {
+        Counter counter = this.registry
+                .find(WsgateMeterNames.ROUTES_RELOAD_SESSIONS)
+                .tags(WsgateMeterNames.TAG_CHANGE, change, WsgateMeterNames.TAG_ACTION, action)
+                .counter();
+        return counter != null ? counter.count() : 0;
     }
 
     private double reloads(String outcome) {
