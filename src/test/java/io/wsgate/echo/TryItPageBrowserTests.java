@@ -136,7 +136,7 @@ class TryItPageBrowserTests {
         assertThat(backend.session(tag).awaitClose().code()).isEqualTo(4001);
         assertThat(chromium.evaluate("document.getElementById('status').textContent")
                         .asString())
-                .isEqualTo("Closed with 4001 bye.");
+                .isEqualTo("Closed: 4001 \"bye\".");
     }
 
     @Test
