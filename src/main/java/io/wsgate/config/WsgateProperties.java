@@ -127,7 +127,7 @@ public class WsgateProperties implements Validator {
     /** The bundled echo backend: uppercases text messages, returns binary messages unchanged. */
     public static class Echo {
 
-        /** Whether the bundled echo backend is served. */
+        /** Whether the bundled echo backend is served, and the page to try it at GET / (unless a route takes /). */
         private boolean enabled = true;
 
         /** Path pattern the echo backend answers on; "/**" in echo-only mode. */
