@@ -10,6 +10,7 @@ import java.util.concurrent.ThreadLocalRandom;
  *
  * @param maxMessageSizeClientToBackend largest message from the client, in bytes; {@code Long.MAX_VALUE}: no limit
  * @param maxMessageSizeBackendToClient largest message from the backend, in bytes; {@code Long.MAX_VALUE}: no limit
+ * @param messageLimits the messages and bytes per second each way, and what happens past them
  */
 public record RoutePolicy(
         Duration idleTimeout,
@@ -18,7 +19,8 @@ public record RoutePolicy(
         long maxMessageSizeClientToBackend,
         long maxMessageSizeBackendToClient,
         Duration maxSessionAge,
-        Duration maxSessionAgeJitter) {
+        Duration maxSessionAgeJitter,
+        MessageLimits messageLimits) {
 
     public long maxMessageSize(Direction direction) {
         return direction == Direction.CLIENT_TO_BACKEND

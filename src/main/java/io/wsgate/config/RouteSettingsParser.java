@@ -58,6 +58,20 @@ public final class RouteSettingsParser {
 
     public static final String HEALTH_PATH = "health-path";
 
+    public static final String MESSAGE_RATE = "message-rate";
+
+    public static final String MESSAGE_RATE_CLIENT_TO_BACKEND = "message-rate-client-to-backend";
+
+    public static final String MESSAGE_RATE_BACKEND_TO_CLIENT = "message-rate-backend-to-client";
+
+    public static final String BYTE_RATE = "byte-rate";
+
+    public static final String BYTE_RATE_CLIENT_TO_BACKEND = "byte-rate-client-to-backend";
+
+    public static final String BYTE_RATE_BACKEND_TO_CLIENT = "byte-rate-backend-to-client";
+
+    public static final String RATE_LIMIT_ACTION = "rate-limit-action";
+
     public static final String ON_ROUTE_REMOVED = "on-route-removed";
 
     public static final String ON_URI_CHANGED = "on-uri-changed";
@@ -79,7 +93,14 @@ public final class RouteSettingsParser {
             FRAME_LOG,
             HEALTH_PATH,
             ON_ROUTE_REMOVED,
-            ON_URI_CHANGED);
+            ON_URI_CHANGED,
+            MESSAGE_RATE,
+            MESSAGE_RATE_CLIENT_TO_BACKEND,
+            MESSAGE_RATE_BACKEND_TO_CLIENT,
+            BYTE_RATE,
+            BYTE_RATE_CLIENT_TO_BACKEND,
+            BYTE_RATE_BACKEND_TO_CLIENT,
+            RATE_LIMIT_ACTION);
 
     /**
      * The keys Spring Cloud Gateway reads itself: {@code RouteMetadataUtils} (response and connect timeouts) and
@@ -137,7 +158,8 @@ public final class RouteSettingsParser {
                 values.size(MAX_MESSAGE_SIZE_CLIENT_TO_BACKEND, maxMessageSize),
                 values.size(MAX_MESSAGE_SIZE_BACKEND_TO_CLIENT, maxMessageSize),
                 values.get(MAX_SESSION_AGE, Duration.class, this.session.getMaxSessionAge()),
-                values.get(MAX_SESSION_AGE_JITTER, Duration.class, this.session.getMaxSessionAgeJitter()));
+                values.get(MAX_SESSION_AGE_JITTER, Duration.class, this.session.getMaxSessionAgeJitter()),
+                values.messageLimits());
         return new RouteSettings(
                 routeId,
                 session,
@@ -302,6 +324,51 @@ public final class RouteSettingsParser {
                 return false;
             }
             throw invalid(key, value, "true or false", null);
+        }
+
+        /** The per-session rates: a direction's own key over the key for both ways. */
+        MessageLimits messageLimits() {
+            MessageRate messages =
+                    rate(MESSAGE_RATE, MessageRate::messages, "messages/period, e.g. 100/s or 100/s burst 300");
+            MessageRate bytes = rate(BYTE_RATE, MessageRate::bytes, "size/period, e.g. 1MB/s or 64KB/s burst 1MB");
+            MessageLimits limits = new MessageLimits(
+                    orElse(
+                            rate(MESSAGE_RATE_CLIENT_TO_BACKEND, MessageRate::messages, "messages/period, e.g. 100/s"),
+                            messages),
+                    orElse(rate(BYTE_RATE_CLIENT_TO_BACKEND, MessageRate::bytes, "size/period, e.g. 1MB/s"), bytes),
+                    orElse(
+                            rate(MESSAGE_RATE_BACKEND_TO_CLIENT, MessageRate::messages, "messages/period, e.g. 100/s"),
+                            messages),
+                    orElse(rate(BYTE_RATE_BACKEND_TO_CLIENT, MessageRate::bytes, "size/period, e.g. 1MB/s"), bytes),
+                    action());
+            return limits.limits(io.wsgate.vocabulary.Direction.CLIENT_TO_BACKEND)
+                            || limits.limits(io.wsgate.vocabulary.Direction.BACKEND_TO_CLIENT)
+                    ? limits
+                    : MessageLimits.NONE;
+        }
+
+        private MessageRate rate(String key, java.util.function.Function<String, MessageRate> parser, String expected) {
+            String text = text(key);
+            try {
+                return parser.apply(text);
+            } catch (RuntimeException ex) {
+                throw invalid(key, text, expected, ex);
+            }
+        }
+
+        private static MessageRate orElse(MessageRate own, MessageRate bothWays) {
+            return own != null ? own : bothWays;
+        }
+
+        private MessageLimits.Action action() {
+            String text = text(RATE_LIMIT_ACTION);
+            if (text == null || text.equalsIgnoreCase("throttle")) {
+                return MessageLimits.Action.THROTTLE;
+            }
+            if (text.equalsIgnoreCase("close")) {
+                return MessageLimits.Action.CLOSE;
+            }
+            throw invalid(RATE_LIMIT_ACTION, text, "throttle or close", null);
         }
 
         /** {@code keep}, {@code drain} or {@code close}, in any case. */

@@ -123,6 +123,15 @@ public final class RouteMeters {
                 .increment();
     }
 
+    /** Records a message held back by the route's message or byte rate ({@code rate-limit-action: throttle}). */
+    public void messageThrottled(Direction direction) {
+        Counter.builder(MESSAGES_THROTTLED)
+                .description("Messages held back by the route's per-session message or byte rate")
+                .tags(TAG_ROUTE, this.route, TAG_DIRECTION, direction.tag())
+                .register(this.registry)
+                .increment();
+    }
+
     /** Records a keepalive ping sent to {@code peer}. */
     public void keepalivePing(Leg peer) {
         peerCounter(KEEPALIVE_PINGS, "Keepalive pings the gateway sent", peer).increment();

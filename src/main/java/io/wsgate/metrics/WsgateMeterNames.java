@@ -44,6 +44,9 @@ public final class WsgateMeterNames {
     /** Counter: route file reloads, applied or rejected. Tags: outcome ({@code success}, {@code rejected}). */
     public static final String ROUTES_RELOADS = "wsgate.routes.reloads";
 
+    /** Messages held back by a route's per-session rate ({@code rate-limit-action: throttle}). */
+    public static final String MESSAGES_THROTTLED = "wsgate.messages.throttled";
+
     /** Sessions open on routes a reload removed or re-pointed, by change and by what was done to them. */
     public static final String ROUTES_RELOAD_SESSIONS = "wsgate.routes.reload.sessions";
 

@@ -59,6 +59,23 @@ public record GatewayClose(GatewayCloseReason reason, CloseStatus toClient, Clos
         return new GatewayClose(GatewayCloseReason.OPERATOR, toClient, new CloseStatus(GOING_AWAY, reason), detail);
     }
 
+    /** The sender gets 1008 "rate limit exceeded"; the other leg a clean 1001 saying why its peer is gone. */
+    static GatewayClose rateLimited(Direction direction) {
+        CloseStatus exceeded = new CloseStatus(CloseStatus.POLICY_VIOLATION.getCode(), "rate limit exceeded");
+        String detail = direction.tag() + " messages over the route's rate";
+        return direction == Direction.CLIENT_TO_BACKEND
+                ? new GatewayClose(
+                        GatewayCloseReason.CLIENT_RATE_LIMITED,
+                        exceeded,
+                        new CloseStatus(GOING_AWAY, "client exceeded its rate limit"),
+                        detail)
+                : new GatewayClose(
+                        GatewayCloseReason.BACKEND_RATE_LIMITED,
+                        new CloseStatus(GOING_AWAY, "backend exceeded its rate limit"),
+                        exceeded,
+                        detail);
+    }
+
     /** The sender gets 1009; the other leg a clean 1001 saying why its peer is gone. */
     static GatewayClose messageTooBig(Direction direction, long size, long limit) {
         String detail = direction.tag() + " message of " + size + "B over the route's limit of " + limit + "B";

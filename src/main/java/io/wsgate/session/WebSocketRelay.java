@@ -3,8 +3,10 @@ package io.wsgate.session;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.handler.codec.http.websocketx.extensions.WebSocketExtensionDecoder;
+import io.wsgate.config.MessageLimits;
 import io.wsgate.vocabulary.Direction;
 import java.lang.reflect.Method;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -77,18 +79,25 @@ public class WebSocketRelay {
         });
     }
 
-    private static Flux<WebSocketMessage> relayed(
+    private Flux<WebSocketMessage> relayed(
             Flux<WebSocketMessage> inbound, ProxiedSession session, SessionTimers timers, Direction direction) {
         long maxMessageSize = session.policy().maxMessageSize(direction);
         SessionLifecycle lifecycle = session.lifecycle();
+        MessageLimits limits = session.policy().messageLimits();
+        MessageRateLimit rate = MessageRateLimit.of(limits, direction);
+        MessageRateLimit closeOnExcess = limits.action() == MessageLimits.Action.CLOSE ? rate : null;
         // Dropped messages need no release: Reactor Netty releases each inbound frame after delivery.
-        return inbound.filter(message -> {
+        Flux<WebSocketMessage> relayed = inbound.filter(message -> {
                     if (lifecycle.isEnding() || timers.isKeepalivePong(direction, message)) {
                         return false;
                     }
                     int size = message.getPayload().readableByteCount();
                     if (size > maxMessageSize) {
                         lifecycle.close(GatewayClose.messageTooBig(direction, size, maxMessageSize));
+                        return false;
+                    }
+                    if (closeOnExcess != null && !closeOnExcess.tryTake(size)) {
+                        lifecycle.close(GatewayClose.rateLimited(direction));
                         return false;
                     }
                     return true;
@@ -98,6 +107,30 @@ public class WebSocketRelay {
                     session.relayed(direction, message);
                     message.retain();
                 });
+        return rate != null && closeOnExcess == null ? throttled(relayed, rate, session, direction) : relayed;
+    }
+
+    /**
+     * Holds each message back until the direction's buckets allow it. One message at a time is asked of the leg, so
+     * while one waits Reactor Netty stops reading that connection: the sender meets TCP backpressure, nothing is
+     * dropped, and the gateway holds at most two messages.
+     */
+    private Flux<WebSocketMessage> throttled(
+            Flux<WebSocketMessage> relayed, MessageRateLimit rate, ProxiedSession session, Direction direction) {
+        return relayed.concatMap(
+                        message -> {
+                            long wait = rate.reserve(message.getPayload().readableByteCount());
+                            if (wait <= 0) {
+                                return Mono.just(message);
+                            }
+                            session.meters().messageThrottled(direction);
+                            // A message still held when the session ends is released here, not by the other leg.
+                            return Mono.delay(Duration.ofNanos(wait), this.timerScheduler)
+                                    .map(tick -> message)
+                                    .doOnCancel(message::release);
+                        },
+                        1)
+                .doOnDiscard(WebSocketMessage.class, WebSocketMessage::release);
     }
 
     /** Whether a WebSocket extension (permessage-deflate, the only one wsgate negotiates) runs on {@code channel}. */

@@ -20,6 +20,10 @@ public enum GatewayCloseReason {
     BACKEND_MESSAGE_TOO_BIG("backend-message-too-big"),
     /** The backend sent more fragments in one message, or more pings and pongs per second, than allowed. */
     BACKEND_POLICY_VIOLATION("backend-policy-violation"),
+    /** The client sent faster than the route's message or byte rate, on a route whose rate-limit action is close. */
+    CLIENT_RATE_LIMITED("client-rate-limited"),
+    /** The backend sent faster than the route's message or byte rate, on a route whose rate-limit action is close. */
+    BACKEND_RATE_LIMITED("backend-rate-limited"),
     /** The client did not answer a keepalive ping within the pong timeout. */
     CLIENT_PONG_TIMEOUT("client-pong-timeout"),
     /** The backend did not answer a keepalive ping within the pong timeout. */

@@ -8,6 +8,7 @@ import io.wsgate.metrics.WsgateMeterNames;
 import io.wsgate.support.GatewayRoutes;
 import io.wsgate.support.JdkWebSocketClient;
 import io.wsgate.support.ManagementPort;
+import io.wsgate.support.MeterCounts;
 import io.wsgate.support.ScriptedBackend;
 import java.net.URI;
 import java.net.http.HttpResponse;
@@ -240,19 +241,23 @@ class SessionsEndpointWriteIntegrationTests {
     }
 
     private double writes(String operation, String outcome) {
-        var counter = this.meters
-                .find(WsgateMeterNames.ADMIN_WRITES)
-                .tags(WsgateMeterNames.TAG_OPERATION, operation, WsgateMeterNames.TAG_OUTCOME, outcome)
-                .counter();
-        return counter != null ? counter.count() : 0;
+        return MeterCounts.count(
+                this.meters,
+                WsgateMeterNames.ADMIN_WRITES,
+                WsgateMeterNames.TAG_OPERATION,
+                operation,
+                WsgateMeterNames.TAG_OUTCOME,
+                outcome);
     }
 
     private double operatorCloses(String route) {
-        var counter = this.meters
-                .find(WsgateMeterNames.GATEWAY_CLOSES)
-                .tags(WsgateMeterNames.TAG_ROUTE, route, WsgateMeterNames.TAG_REASON, "operator")
-                .counter();
-        return counter != null ? counter.count() : 0;
+        return MeterCounts.count(
+                this.meters,
+                WsgateMeterNames.GATEWAY_CLOSES,
+                WsgateMeterNames.TAG_ROUTE,
+                route,
+                WsgateMeterNames.TAG_REASON,
+                "operator");
     }
 
     private ManagementPort management() {

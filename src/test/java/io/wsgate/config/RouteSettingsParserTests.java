@@ -55,6 +55,35 @@ class RouteSettingsParserTests {
     }
 
     @Test
+    void readsMessageRatesPerDirectionOverTheRateForBothWays() {
+        MessageLimits limits = parser().parse(
+                        "feed",
+                        Map.of(
+                                "message-rate", "100/s burst 300",
+                                "byte-rate-backend-to-client", "64KB/s burst 1MB",
+                                "message-rate-client-to-backend", "5/500ms",
+                                "rate-limit-action", "Close"))
+                .session()
+                .messageLimits();
+        assertThat(limits.messagesClientToBackend()).isEqualTo(new MessageRate(5, Duration.ofMillis(500), 5));
+        assertThat(limits.messagesBackendToClient()).isEqualTo(new MessageRate(100, Duration.ofSeconds(1), 300));
+        assertThat(limits.bytesBackendToClient()).isEqualTo(new MessageRate(65536, Duration.ofSeconds(1), 1048576));
+        assertThat(limits.bytesClientToBackend()).isNull();
+        assertThat(limits.action()).isEqualTo(MessageLimits.Action.CLOSE);
+        assertThat(parser().parse("chat", Map.of()).session().messageLimits()).isEqualTo(MessageLimits.NONE);
+    }
+
+    @Test
+    void aRateThatDoesNotParseIsAnError() {
+        assertThatExceptionOfType(InvalidRouteSettingsException.class)
+                .isThrownBy(() -> parser().parse("chat", Map.of("message-rate", "fast")))
+                .withMessageContaining("message-rate");
+        assertThatExceptionOfType(InvalidRouteSettingsException.class)
+                .isThrownBy(() -> parser().parse("chat", Map.of("byte-rate", "1MB/s", "rate-limit-action", "drop")))
+                .withMessageContaining("rate-limit-action");
+    }
+
+    @Test
     void aMisspelledBooleanIsAnErrorNotFalse() {
         assertThatExceptionOfType(InvalidRouteSettingsException.class)
                 .isThrownBy(() -> parser().parse("chat", Map.of("compression", "ture")))

@@ -3,7 +3,6 @@ package io.wsgate.reload;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.wsgate.metrics.WsgateMeterNames;
@@ -11,6 +10,7 @@ import io.wsgate.support.EchoBackend;
 import io.wsgate.support.FreePorts;
 import io.wsgate.support.JdkWebSocketClient;
 import io.wsgate.support.ManagementPort;
+import io.wsgate.support.MeterCounts;
 import io.wsgate.support.RawHttp;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -368,11 +368,13 @@ class RouteReloadIntegrationTests {
     }
 
     private double reloadSessions(String change, String action) {
-        Counter counter = this.registry
-                .find(WsgateMeterNames.ROUTES_RELOAD_SESSIONS)
-                .tags(WsgateMeterNames.TAG_CHANGE, change, WsgateMeterNames.TAG_ACTION, action)
-                .counter();
-        return counter != null ? counter.count() : 0;
+        return MeterCounts.count(
+                this.registry,
+                WsgateMeterNames.ROUTES_RELOAD_SESSIONS,
+                WsgateMeterNames.TAG_CHANGE,
+                change,
+                WsgateMeterNames.TAG_ACTION,
+                action);
     }
 
     private double reloads(String outcome) {
