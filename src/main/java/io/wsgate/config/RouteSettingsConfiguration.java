@@ -6,6 +6,7 @@ import org.springframework.cloud.gateway.config.GatewayProperties;
 import org.springframework.cloud.gateway.route.RouteDefinition;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.security.oauth2.jwt.ReactiveJwtDecoder;
 
 /**
  * The route settings model, and its start-up check: every configured route's metadata is parsed before the server
@@ -16,8 +17,10 @@ import org.springframework.context.annotation.Configuration;
 class RouteSettingsConfiguration {
 
     @Bean
-    RouteSettingsParser routeSettingsParser(WsgateProperties properties) {
-        return new RouteSettingsParser(properties);
+    RouteSettingsParser routeSettingsParser(
+            WsgateProperties properties, ObjectProvider<ReactiveJwtDecoder> jwtDecoder) {
+        // Boot declares the decoder only when an issuer or JWK set is configured; `auth: jwt` needs one.
+        return new RouteSettingsParser(properties, jwtDecoder.getIfAvailable() != null);
     }
 
     @Bean

@@ -76,6 +76,18 @@ public final class RouteSettingsParser {
 
     public static final String ON_URI_CHANGED = "on-uri-changed";
 
+    public static final String AUTH = "auth";
+
+    public static final String AUTH_SCOPES = "auth-scopes";
+
+    public static final String AUTH_CLAIMS = "auth-claims";
+
+    public static final String AUTH_TOKEN_FROM = "auth-token-from";
+
+    public static final String AUTH_KEEP_TOKEN = "auth-keep-token";
+
+    public static final String AUTH_CLAIM_HEADERS = "auth-claim-headers";
+
     /** The keys wsgate reads. */
     static final Set<String> KEYS = Set.of(
             IDLE_TIMEOUT,
@@ -100,7 +112,19 @@ public final class RouteSettingsParser {
             BYTE_RATE,
             BYTE_RATE_CLIENT_TO_BACKEND,
             BYTE_RATE_BACKEND_TO_CLIENT,
-            RATE_LIMIT_ACTION);
+            RATE_LIMIT_ACTION,
+            AUTH,
+            AUTH_SCOPES,
+            AUTH_CLAIMS,
+            AUTH_TOKEN_FROM,
+            AUTH_KEEP_TOKEN,
+            AUTH_CLAIM_HEADERS);
+
+    private static final Set<TokenSource> DEFAULT_TOKEN_FROM = Set.of(TokenSource.HEADER, TokenSource.QUERY);
+
+    /** An HTTP header name (RFC 9110 token characters). */
+    private static final java.util.regex.Pattern HEADER_NAME =
+            java.util.regex.Pattern.compile("[A-Za-z0-9!#$%&'*+.^_`|~-]+");
 
     /**
      * The keys Spring Cloud Gateway reads itself: {@code RouteMetadataUtils} (response and connect timeouts) and
@@ -124,10 +148,23 @@ public final class RouteSettingsParser {
 
     private final OpenSessionsPolicy onUriChanged;
 
+    private final AuthMode auth;
+
+    private final boolean issuerConfigured;
+
     /** Each route's metadata as last checked: a version's unknown keys are reported once, not on every check. */
     private final Map<String, Map<String, Object>> checked = new ConcurrentHashMap<>();
 
     public RouteSettingsParser(WsgateProperties properties) {
+        this(properties, true);
+    }
+
+    /**
+     * @param issuerConfigured whether tokens can be checked (a {@code ReactiveJwtDecoder} exists: an issuer or JWK set
+     *     is configured); without one, a route with {@code auth: jwt} is invalid
+     */
+    public RouteSettingsParser(WsgateProperties properties, boolean issuerConfigured) {
+        this.issuerConfigured = issuerConfigured;
         this.session = properties.getSession();
         this.compression = properties.getProxy().isCompression();
         this.maxSessions = properties.getLimits().getMaxSessionsPerRoute();
@@ -135,6 +172,14 @@ public final class RouteSettingsParser {
         this.allowedOrigins = origins(properties.getOrigins().getAllowed());
         this.onRouteRemoved = properties.getReload().getOnRouteRemoved();
         this.onUriChanged = properties.getReload().getOnUriChanged();
+        this.auth = properties.getAuth().getDefault();
+        if (this.auth == AuthMode.JWT && !issuerConfigured) {
+            throw new org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException(
+                    "wsgate.auth.default",
+                    "jwt",
+                    "no token issuer is configured: set spring.security.oauth2.resourceserver.jwt.issuer-uri or"
+                            + " jwk-set-uri");
+        }
     }
 
     /** The settings of a route that sets nothing: the {@code wsgate.*} defaults. */
@@ -170,7 +215,8 @@ public final class RouteSettingsParser {
                 values.bool(FRAME_LOG, false),
                 values.text(HEALTH_PATH),
                 values.policy(ON_ROUTE_REMOVED, this.onRouteRemoved),
-                values.policy(ON_URI_CHANGED, this.onUriChanged));
+                values.policy(ON_URI_CHANGED, this.onUriChanged),
+                values.auth(this.auth, this.issuerConfigured));
     }
 
     /**
@@ -369,6 +415,84 @@ public final class RouteSettingsParser {
                 return MessageLimits.Action.CLOSE;
             }
             throw invalid(RATE_LIMIT_ACTION, text, "throttle or close", null);
+        }
+
+        /** The {@code auth*} keys; checked even on a route without {@code auth: jwt}, so a typo shows at once. */
+        RouteAuth auth(AuthMode fallback, boolean issuerConfigured) {
+            String modeText = text(AUTH);
+            AuthMode mode = fallback;
+            if (modeText != null) {
+                mode = switch (modeText.toLowerCase(Locale.ROOT)) {
+                    case "jwt" -> AuthMode.JWT;
+                    case "none" -> AuthMode.NONE;
+                    default -> throw invalid(AUTH, modeText, "jwt or none", null);
+                };
+            }
+            if (mode == AuthMode.JWT && !issuerConfigured) {
+                throw invalid(
+                        AUTH,
+                        "jwt",
+                        "possible without a token issuer: set spring.security.oauth2.resourceserver.jwt.issuer-uri"
+                                + " or jwk-set-uri (or set auth: none)",
+                        null);
+            }
+            Object scopeValue = this.values.get(AUTH_SCOPES);
+            Set<String> scopes = scopeValue == null
+                    ? Set.of()
+                    : Set.copyOf(list(scopeValue).stream()
+                            .flatMap(item -> Stream.of(item.split("\\s+")))
+                            .toList());
+            List<Map.Entry<String, String>> claims = new ArrayList<>();
+            Object claimValue = this.values.get(AUTH_CLAIMS);
+            if (claimValue != null) {
+                for (String pair : list(claimValue)) {
+                    int eq = pair.indexOf('=');
+                    if (eq <= 0 || eq == pair.length() - 1) {
+                        throw invalid(AUTH_CLAIMS, claimValue, "claim=value pairs, e.g. tenant=acme,role=admin", null);
+                    }
+                    claims.add(Map.entry(
+                            pair.substring(0, eq).trim(), pair.substring(eq + 1).trim()));
+                }
+            }
+            Set<TokenSource> tokenFrom = DEFAULT_TOKEN_FROM;
+            Object fromValue = this.values.get(AUTH_TOKEN_FROM);
+            if (fromValue != null) {
+                java.util.EnumSet<TokenSource> sources = java.util.EnumSet.noneOf(TokenSource.class);
+                for (String item : list(fromValue)) {
+                    try {
+                        sources.add(TokenSource.valueOf(item.toUpperCase(Locale.ROOT)));
+                    } catch (IllegalArgumentException ex) {
+                        throw invalid(AUTH_TOKEN_FROM, fromValue, "a list of header, query, cookie, subprotocol", ex);
+                    }
+                }
+                if (sources.isEmpty()) {
+                    throw invalid(AUTH_TOKEN_FROM, fromValue, "a list of header, query, cookie, subprotocol", null);
+                }
+                tokenFrom = Set.copyOf(sources);
+            }
+            Map<String, String> claimHeaders = new LinkedHashMap<>();
+            Object headersValue = this.values.get(AUTH_CLAIM_HEADERS);
+            if (headersValue != null) {
+                for (String pair : list(headersValue)) {
+                    int eq = pair.indexOf('=');
+                    String header = eq > 0 ? pair.substring(eq + 1).trim() : "";
+                    if (eq <= 0 || !HEADER_NAME.matcher(header).matches()) {
+                        throw invalid(
+                                AUTH_CLAIM_HEADERS,
+                                headersValue,
+                                "claim=Header-Name pairs, e.g. sub=X-Auth-Subject,tenant=X-Auth-Tenant",
+                                null);
+                    }
+                    claimHeaders.put(pair.substring(0, eq).trim(), header);
+                }
+            }
+            return new RouteAuth(
+                    mode,
+                    scopes,
+                    List.copyOf(claims),
+                    tokenFrom,
+                    bool(AUTH_KEEP_TOKEN, false),
+                    java.util.Collections.unmodifiableMap(claimHeaders));
         }
 
         /** {@code keep}, {@code drain} or {@code close}, in any case. */

@@ -44,6 +44,8 @@ public class WsgateProperties implements Validator {
 
     private final Admin admin = new Admin();
 
+    private final Auth auth = new Auth();
+
     public Echo getEcho() {
         return this.echo;
     }
@@ -82,6 +84,10 @@ public class WsgateProperties implements Validator {
 
     public Handshake getHandshake() {
         return this.handshake;
+    }
+
+    public Auth getAuth() {
+        return this.auth;
     }
 
     public Admin getAdmin() {
@@ -720,6 +726,50 @@ public class WsgateProperties implements Validator {
 
         public void setWriteEnabled(boolean writeEnabled) {
             this.writeEnabled = writeEnabled;
+        }
+    }
+
+    /**
+     * Tokens checked at the handshake (docs/auth.md). The issuer is Spring Boot's own resource server setting,
+     * {@code spring.security.oauth2.resourceserver.jwt.issuer-uri} or {@code jwk-set-uri}.
+     */
+    public static class Auth {
+
+        /** The {@code auth} of routes whose metadata sets none: {@code none} or {@code jwt}. */
+        @NotNull
+        private AuthMode defaultMode = AuthMode.NONE;
+
+        /** The cookie a token is read from on routes whose {@code auth-token-from} lists {@code cookie}. */
+        @NotBlank
+        private String cookieName = "access_token";
+
+        /** How long a session may outlive its token's {@code exp} before it is closed with 1008 "token expired". */
+        @NotNull
+        private Duration expiryGrace = Duration.ZERO;
+
+        /** The {@code auth} of routes whose metadata sets none: {@code none} or {@code jwt}. */
+        public AuthMode getDefault() {
+            return this.defaultMode;
+        }
+
+        public void setDefault(AuthMode defaultMode) {
+            this.defaultMode = defaultMode;
+        }
+
+        public String getCookieName() {
+            return this.cookieName;
+        }
+
+        public void setCookieName(String cookieName) {
+            this.cookieName = cookieName;
+        }
+
+        public Duration getExpiryGrace() {
+            return this.expiryGrace;
+        }
+
+        public void setExpiryGrace(Duration expiryGrace) {
+            this.expiryGrace = expiryGrace;
         }
     }
 }

@@ -17,6 +17,13 @@ public final class FilterOrder {
             ReactiveLoadBalancerClientFilter.LOAD_BALANCER_CLIENT_FILTER_ORDER - 1;
 
     /**
+     * The token check of routes with {@code auth: jwt}: after the load balancer (the backend URI it strips the
+     * {@code access_token} parameter from is final) and just before admission, so a refused client is never counted
+     * against a session limit and no backend is contacted. The handshake rate per client is checked after it.
+     */
+    public static final int HANDSHAKE_AUTH = Ordered.LOWEST_PRECEDENCE - 4;
+
+    /**
      * After the load balancer, so {@code lb:ws://} has been resolved to an instance, and before the relay, so nothing
      * has been sent to a backend yet: session limits, handshake rate, Origin.
      */

@@ -76,6 +76,12 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
 
     private static final Logger logger = LoggerFactory.getLogger(WebSocketRelayFilter.class);
 
+    /**
+     * Exchange attribute: the {@link java.time.Instant} the session must end at because the client's token expires
+     * then (set by the handshake's token check, {@code auth/HandshakeAuthFilter}).
+     */
+    public static final String TOKEN_DEADLINE_ATTR = WebSocketRelayFilter.class.getName() + ".tokenDeadline";
+
     private static final String SEC_WEBSOCKET_PREFIX = "sec-websocket-";
 
     private static final String SEC_WEBSOCKET_PROTOCOL = "Sec-WebSocket-Protocol";
@@ -187,6 +193,10 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
                 meters,
                 FrameLog.of(settings.frameLog(), this.frameLogMaxPayload),
                 policy);
+        java.time.Instant tokenDeadline = exchange.getAttribute(TOKEN_DEADLINE_ATTR);
+        if (tokenDeadline != null) {
+            session.endsWithTokenAt(tokenDeadline);
+        }
         // permessage-deflate per route: each leg negotiates it on its own.
         boolean compress = settings.compression();
         BackendConnector backendConnector = compress ? this.deflate.connector() : this.connector;

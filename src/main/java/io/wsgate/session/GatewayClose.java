@@ -4,6 +4,7 @@ import io.wsgate.vocabulary.Direction;
 import io.wsgate.vocabulary.GatewayCloseReason;
 import io.wsgate.vocabulary.Leg;
 import java.time.Duration;
+import java.time.Instant;
 import org.springframework.web.reactive.socket.CloseStatus;
 
 /**
@@ -57,6 +58,18 @@ public record GatewayClose(GatewayCloseReason reason, CloseStatus toClient, Clos
     public static GatewayClose byOperator(CloseStatus toClient, String detail) {
         String reason = toClient.getReason() != null ? toClient.getReason() : "";
         return new GatewayClose(GatewayCloseReason.OPERATOR, toClient, new CloseStatus(GOING_AWAY, reason), detail);
+    }
+
+    /**
+     * The client's token expired: the client gets 1008 "token expired" (a policy it no longer meets: it should get a
+     * new token and reconnect), the backend 1001 as its peer is going away.
+     */
+    static GatewayClose tokenExpired(Instant deadline) {
+        return new GatewayClose(
+                GatewayCloseReason.TOKEN_EXPIRED,
+                new CloseStatus(CloseStatus.POLICY_VIOLATION.getCode(), "token expired"),
+                new CloseStatus(GOING_AWAY, "client token expired"),
+                "the client's token expired at " + deadline);
     }
 
     /** The sender gets 1008 "rate limit exceeded"; the other leg a clean 1001 saying why its peer is gone. */

@@ -62,6 +62,8 @@ public final class ProxiedSession {
 
     private volatile boolean backendCompressed;
 
+    private volatile Instant tokenDeadline;
+
     public ProxiedSession(
             String routeId,
             InetSocketAddress clientAddress,
@@ -108,6 +110,19 @@ public final class ProxiedSession {
     /** Whether permessage-deflate was negotiated on {@code leg}. */
     public boolean compressed(Leg leg) {
         return leg == Leg.CLIENT ? this.clientCompressed : this.backendCompressed;
+    }
+
+    /**
+     * The session must end at {@code deadline}: its client's token expires then (plus the grace). Set before the
+     * relay starts, that is before the session's timers are.
+     */
+    public void endsWithTokenAt(Instant deadline) {
+        this.tokenDeadline = deadline;
+    }
+
+    /** When the client's token expires (plus the grace), or {@code null} on a route without auth. */
+    public Instant tokenDeadline() {
+        return this.tokenDeadline;
     }
 
     public RoutePolicy policy() {

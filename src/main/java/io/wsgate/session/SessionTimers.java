@@ -6,6 +6,7 @@ import io.wsgate.vocabulary.Leg;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.EnumMap;
 import java.util.HexFormat;
 import java.util.Map;
@@ -22,7 +23,7 @@ import reactor.core.scheduler.Scheduler;
 
 /**
  * The timers of one open session, from its route's {@link RoutePolicy}: the idle timeout, the max session age, and
- * keepalive pings to both legs with their pong deadline. Each ends the session through {@link SessionLifecycle}.
+ * keepalive pings to both legs with their pong deadline; and the client's token expiry, if it sent one. Each ends the session through {@link SessionLifecycle}.
  *
  * <p>A keepalive ping carries this process's random nonce and the ping's number. Only a pong with that nonce and a
  * number this session actually sent on that leg answers the gateway; any other pong is the peer's own business and
@@ -66,6 +67,14 @@ final class SessionTimers implements Disposable {
             timers.tasks.add(scheduler.schedule(
                     () -> timers.close(GatewayClose.maxSessionAge(ageLimit)),
                     ageLimit.toNanos(),
+                    TimeUnit.NANOSECONDS));
+        }
+        Instant tokenDeadline = session.tokenDeadline();
+        if (tokenDeadline != null) {
+            Duration left = Duration.between(Instant.now(), tokenDeadline);
+            timers.tasks.add(scheduler.schedule(
+                    () -> timers.close(GatewayClose.tokenExpired(tokenDeadline)),
+                    Math.max(0, left.toNanos()),
                     TimeUnit.NANOSECONDS));
         }
         if (RoutePolicy.isOn(policy.pingInterval())) {

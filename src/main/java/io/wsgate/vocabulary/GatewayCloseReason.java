@@ -28,6 +28,8 @@ public enum GatewayCloseReason {
     CLIENT_PONG_TIMEOUT("client-pong-timeout"),
     /** The backend did not answer a keepalive ping within the pong timeout. */
     BACKEND_PONG_TIMEOUT("backend-pong-timeout"),
+    /** The token the client authenticated with expired ({@code exp} plus {@code wsgate.auth.expiry-grace}). */
+    TOKEN_EXPIRED("token-expired"),
     /** Reactor Netty gave up a leg on its own (a failed write or relay stream); both legs get 1011. */
     RELAY_ERROR("relay-error");
 

@@ -27,6 +27,12 @@ public enum RejectionReason {
      * the start-up and reload checks (the actuator's route API, a {@code RouteLocator} bean).
      */
     MISCONFIGURED("misconfigured"),
+    /** A route with {@code auth: jwt} got no token where it accepts one, or an invalid or expired one (401). */
+    UNAUTHORIZED("unauthorized"),
+    /** The token is valid but lacks a scope or claim value the route requires (403). */
+    FORBIDDEN("forbidden"),
+    /** The token could not be checked: the issuer's discovery or keys could not be fetched (503). */
+    AUTH_UNAVAILABLE("auth-unavailable"),
     /** The gateway is draining for shutdown (503 with Retry-After). */
     SHUTTING_DOWN("shutting-down"),
     /** No complete request head within {@code wsgate.handshake.header-timeout} (slowloris): 408. */

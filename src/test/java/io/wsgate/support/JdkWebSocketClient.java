@@ -61,6 +61,19 @@ public final class JdkWebSocketClient implements WebSocket.Listener {
         return client;
     }
 
+    /** Connects sending {@code headers} with the upgrade request. */
+    public static JdkWebSocketClient connect(URI uri, java.util.Map<String, String> headers, String... protocols) {
+        JdkWebSocketClient client = new JdkWebSocketClient(true);
+        WebSocket.Builder builder = HTTP.newWebSocketBuilder().connectTimeout(TIMEOUT);
+        headers.forEach(builder::header);
+        if (protocols.length > 0) {
+            builder.subprotocols(protocols[0], java.util.Arrays.copyOfRange(protocols, 1, protocols.length));
+        }
+        client.webSocket =
+                builder.buildAsync(uri, client).orTimeout(30, TimeUnit.SECONDS).join();
+        return client;
+    }
+
     /** Connects, sends one text message and returns the first reply, closing normally after it. */
     public static String replyTo(URI uri, String text) {
         JdkWebSocketClient client = connect(uri);

@@ -93,7 +93,7 @@ public final class ScriptedBackend implements AutoCloseable {
      * address, each whole message (and ping) in arrival order, the close it received (Reactor Netty's view), the end
      * of its connection, every close frame that came off the wire and how many frames followed the first of them;
      * and how many frames but closes the backend itself sent after a close frame of its own (what {@link #closeWith}
-     * does not stop).
+     * does not stop); and the request's URI (path and query) as the backend got it.
      */
     public record Recorded(
             HttpHeaders handshake,
@@ -104,7 +104,8 @@ public final class ScriptedBackend implements AutoCloseable {
             CompletableFuture<Void> disconnected,
             List<CloseFrame> closeFrames,
             AtomicInteger framesAfterClose,
-            AtomicInteger framesSentAfterClose) {
+            AtomicInteger framesSentAfterClose,
+            String uri) {
 
         public WebSocketCloseStatus awaitClose() {
             return this.close.orTimeout(30, TimeUnit.SECONDS).join();
@@ -176,7 +177,8 @@ public final class ScriptedBackend implements AutoCloseable {
                 new CompletableFuture<>(),
                 new CopyOnWriteArrayList<>(),
                 new AtomicInteger(),
-                new AtomicInteger());
+                new AtomicInteger(),
+                request.uri());
         String tag = new QueryStringDecoder(request.uri())
                 .parameters()
                 .getOrDefault("t", List.of(""))

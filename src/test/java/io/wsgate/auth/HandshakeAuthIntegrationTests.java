@@ -1,0 +1,318 @@
+package io.wsgate.auth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.wsgate.metrics.WsgateMeterNames;
+import io.wsgate.support.GatewayRoutes;
+import io.wsgate.support.JdkWebSocketClient;
+import io.wsgate.support.ManagementPort;
+import io.wsgate.support.MeterCounts;
+import io.wsgate.support.OidcIssuer;
+import io.wsgate.support.RawHttp;
+import io.wsgate.support.ScriptedBackend;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.boot.test.web.server.LocalManagementPort;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * Tokens at the handshake with a real issuer ({@link OidcIssuer}: discovery, JWK set, token endpoint) found through
+ * {@code spring.security.oauth2.resourceserver.jwt.issuer-uri}, real clients and a backend that records what it got.
+ */
+@ExtendWith(OutputCaptureExtension.class)
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {
+            "logging.level.wsgate=DEBUG",
+            "logging.level.io.wsgate=DEBUG",
+            "management.defaults.metrics.export.enabled=true",
+            "management.prometheus.metrics.export.enabled=true"
+        })
+class HandshakeAuthIntegrationTests {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(30);
+
+    private static ScriptedBackend backend;
+
+    private static OidcIssuer issuer;
+
+    @LocalServerPort
+    int port;
+
+    @LocalManagementPort
+    int managementPort;
+
+    @Autowired
+    MeterRegistry registry;
+
+    @DynamicPropertySource
+    static void routes(DynamicPropertyRegistry registry) {
+        backend = ScriptedBackend.start();
+        issuer = OidcIssuer.start();
+        registry.add("spring.security.oauth2.resourceserver.jwt.issuer-uri", issuer::issuer);
+        String uri = "ws://127.0.0.1:" + backend.port();
+        GatewayRoutes routes = new GatewayRoutes(registry);
+        routes.add("open", uri, "/open/**");
+        String jwt = routes.add("jwt", uri, "/jwt/**");
+        registry.add(jwt + "metadata.auth", () -> "jwt");
+        registry.add(jwt + "metadata.auth-claim-headers", () -> "sub=X-Auth-Subject,tenant=X-Auth-Tenant");
+        String every = routes.add("every", uri, "/every/**");
+        registry.add(every + "metadata.auth", () -> "jwt");
+        registry.add(every + "metadata.auth-token-from", () -> "header,query,cookie,subprotocol");
+        String keep = routes.add("keep", uri, "/keep/**");
+        registry.add(keep + "metadata.auth", () -> "jwt");
+        registry.add(keep + "metadata.auth-token-from", () -> "header,query,cookie,subprotocol");
+        registry.add(keep + "metadata.auth-keep-token", () -> "true");
+        String headerOnly = routes.add("header-only", uri, "/header-only/**");
+        registry.add(headerOnly + "metadata.auth", () -> "jwt");
+        registry.add(headerOnly + "metadata.auth-token-from", () -> "header");
+        String scoped = routes.add("scoped", uri, "/scoped/**");
+        registry.add(scoped + "metadata.auth", () -> "jwt");
+        registry.add(scoped + "metadata.auth-scopes", () -> "chat.write");
+        registry.add(scoped + "metadata.auth-claims", () -> "tenant=acme");
+    }
+
+    @AfterAll
+    static void stop() {
+        backend.close();
+        issuer.close();
+    }
+
+    @Test
+    void aTokenInTheHeaderIsAcceptedAndNotForwarded() {
+        String token = token();
+        ScriptedBackend.Recorded seen = echoes(
+                "/every/room?t=header&x=1", Map.of("Authorization", "Bearer " + token, "Cookie", "a=1"), "header");
+        assertThat(seen.handshake().get("Authorization")).isNull();
+        assertThat(seen.handshake().get("Cookie")).isEqualTo("a=1");
+        assertThat(seen.uri()).isEqualTo("/room?t=header&x=1");
+    }
+
+    @Test
+    void aTokenInTheQueryIsAcceptedAndStrippedFromTheBackendUri() {
+        String token = token();
+        ScriptedBackend.Recorded seen = echoes("/every/room?t=query&access_token=" + token + "&x=1", Map.of(), "query");
+        assertThat(seen.uri()).isEqualTo("/room?t=query&x=1");
+    }
+
+    @Test
+    void aTokenInTheCookieIsAcceptedAndOnlyThatCookieRemoved() {
+        String token = token();
+        ScriptedBackend.Recorded seen =
+                echoes("/every/room?t=cookie", Map.of("Cookie", "a=1; access_token=" + token + "; b=2"), "cookie");
+        assertThat(seen.handshake().get("Cookie")).isEqualTo("a=1; b=2");
+    }
+
+    @Test
+    void aTokenInTheSubprotocolIsAcceptedNeitherForwardedNorSelected() {
+        String token = token();
+        JdkWebSocketClient client = JdkWebSocketClient.connect(
+                URI.create("ws://127.0.0.1:" + this.port + "/every/chat?t=subprotocol"),
+                Map.of(),
+                "v2.chat",
+                "bearer." + token);
+        assertThat(client.webSocket().getSubprotocol()).isEqualTo("v2.chat");
+        client.sendText("subprotocol");
+        assertThat(client.nextText()).isEqualTo("subprotocol");
+        client.close(1000, "");
+        HttpHeaders handshake = backend.session("subprotocol").handshake();
+        assertThat(handshake.get("Sec-WebSocket-Protocol")).isEqualTo("v2.chat");
+        assertThat(handshake.toString()).doesNotContain(token);
+    }
+
+    @Test
+    void withKeepTokenTheBackendGetsTheTokenWhereTheClientSentIt() {
+        String token = token();
+        ScriptedBackend.Recorded seen = echoes(
+                "/keep/room?t=keep&access_token=" + token,
+                Map.of("Authorization", "Bearer " + token, "Cookie", "access_token=" + token),
+                "keep");
+        assertThat(seen.handshake().get("Authorization")).isEqualTo("Bearer " + token);
+        assertThat(seen.handshake().get("Cookie")).isEqualTo("access_token=" + token);
+        assertThat(seen.uri()).isEqualTo("/room?t=keep&access_token=" + token);
+    }
+
+    @Test
+    void aTokenWhereTheRouteDoesNotTakeItIsRefused() throws Exception {
+        String token = token();
+        assertThat(upgrade("/header-only/room?access_token=" + token).status()).isEqualTo(401);
+        assertThat(upgrade("/jwt/room", "Cookie: access_token=" + token).status())
+                .isEqualTo(401);
+        assertThat(upgrade("/jwt/room", "Sec-WebSocket-Protocol: bearer." + token)
+                        .status())
+                .isEqualTo(401);
+        assertThat(upgrade("/header-only/room", "Authorization: Bearer " + token)
+                        .status())
+                .isEqualTo(101);
+    }
+
+    @Test
+    void claimHeadersAreForwardedAndClientCopiesRemoved() {
+        String token = issuer.token("svc-7", "chat.read", "acme", Duration.ofMinutes(5));
+        ScriptedBackend.Recorded seen = echoes(
+                "/jwt/room?t=claims",
+                Map.of("Authorization", "Bearer " + token, "X-Auth-Subject", "admin", "X-Auth-Tenant", "someone-else"),
+                "claims");
+        assertThat(seen.handshake().getAll("X-Auth-Subject")).containsExactly("svc-7");
+        assertThat(seen.handshake().getAll("X-Auth-Tenant")).containsExactly("acme");
+    }
+
+    @Test
+    void noTokenIs401WithABearerChallengeCountedAsUnauthorized() throws Exception {
+        double before = rejected("jwt", "unauthorized", "401");
+        RawHttp.Response response = upgrade("/jwt/room");
+        assertThat(response.status()).isEqualTo(401);
+        assertThat(response.header("www-authenticate")).isEqualTo("Bearer");
+        assertThat(rejected("jwt", "unauthorized", "401")).isEqualTo(before + 1);
+    }
+
+    @Test
+    void aForgedAnExpiredOrAGarbledTokenIs401InvalidToken() throws Exception {
+        for (String token : List.of(
+                issuer.forged("svc", "chat.read"),
+                issuer.token("svc", "chat.read", "acme", Duration.ofSeconds(-120)),
+                // Within the decoder's 60 s clock skew, but a session would end at once.
+                issuer.token("svc", "chat.read", "acme", Duration.ofSeconds(-20)),
+                "not-a-jwt")) {
+            RawHttp.Response response = upgrade("/jwt/room", "Authorization: Bearer " + token);
+            assertThat(response.status()).isEqualTo(401);
+            assertThat(response.header("www-authenticate")).startsWith("Bearer error=\"invalid_token\"");
+        }
+    }
+
+    @Test
+    void aMissingScopeOrClaimValueIs403InsufficientScope() throws Exception {
+        double before = rejected("scoped", "forbidden", "403");
+        String readOnly = issuer.token("svc", "chat.read", "acme", Duration.ofMinutes(5));
+        String otherTenant = issuer.token("svc", "chat.read chat.write", "globex", Duration.ofMinutes(5));
+        String allowed = issuer.token("svc", "chat.read chat.write", "acme", Duration.ofMinutes(5));
+        RawHttp.Response noScope = upgrade("/scoped/room", "Authorization: Bearer " + readOnly);
+        assertThat(noScope.status()).isEqualTo(403);
+        assertThat(noScope.header("www-authenticate"))
+                .startsWith("Bearer error=\"insufficient_scope\"")
+                .contains("scope=\"chat.write\"");
+        assertThat(upgrade("/scoped/room", "Authorization: Bearer " + otherTenant)
+                        .status())
+                .isEqualTo(403);
+        assertThat(rejected("scoped", "forbidden", "403")).isEqualTo(before + 2);
+        assertThat(upgrade("/scoped/room", "Authorization: Bearer " + allowed).status())
+                .isEqualTo(101);
+    }
+
+    @Test
+    void aSessionEndsWhenItsTokenExpires() {
+        double before = MeterCounts.count(
+                this.registry, WsgateMeterNames.GATEWAY_CLOSES, "route", "jwt", "reason", "token-expired");
+        String token = issuer.token("svc", "chat.read", "acme", Duration.ofSeconds(3));
+        JdkWebSocketClient client = JdkWebSocketClient.connect(
+                URI.create("ws://127.0.0.1:" + this.port + "/jwt/room?t=expiry"),
+                Map.of("Authorization", "Bearer " + token));
+        client.sendText("before expiry");
+        assertThat(client.nextText()).isEqualTo("before expiry");
+        JdkWebSocketClient.Close close = client.awaitClose();
+        assertThat(close.code()).isEqualTo(1008);
+        assertThat(close.reason()).isEqualTo("token expired");
+        assertThat(backend.session("expiry").awaitClose().code()).isEqualTo(1001);
+        await().atMost(TIMEOUT)
+                .untilAsserted(() -> assertThat(MeterCounts.count(
+                                this.registry,
+                                WsgateMeterNames.GATEWAY_CLOSES,
+                                "route",
+                                "jwt",
+                                "reason",
+                                "token-expired"))
+                        .isEqualTo(before + 1));
+    }
+
+    @Test
+    void aTokenSignedWithTheIssuersNewKeyIsAcceptedAfterARotation() throws Exception {
+        assertThat(upgrade("/jwt/room", "Authorization: Bearer " + token()).status())
+                .isEqualTo(101);
+        int fetches = issuer.jwksFetches();
+        String kid = issuer.rotateKey();
+        String rotated = token();
+        assertThat(com.nimbusds.jwt.SignedJWT.parse(rotated).getHeader().getKeyID())
+                .isEqualTo(kid);
+        assertThat(upgrade("/jwt/room", "Authorization: Bearer " + rotated).status())
+                .isEqualTo(101);
+        assertThat(issuer.jwksFetches()).isGreaterThan(fetches);
+    }
+
+    @Test
+    void publicRoutesAndManagementNeedNoToken() throws Exception {
+        assertThat(JdkWebSocketClient.replyTo(URI.create("ws://127.0.0.1:" + this.port + "/open/room"), "hi"))
+                .isEqualTo("hi");
+        ManagementPort management = new ManagementPort(this.managementPort);
+        assertThat(management.send("GET", "/actuator/health", null).statusCode())
+                .isEqualTo(200);
+        assertThat(management.send("GET", "/actuator/wsgate", null).statusCode())
+                .isEqualTo(200);
+    }
+
+    @Test
+    void theTokenIsNeverLoggedNorInAMeter(CapturedOutput output) throws Exception {
+        String token = token();
+        echoes("/jwt/room?t=logged&access_token=" + token, Map.of(), "logged");
+        upgrade("/header-only/room?access_token=" + token);
+        upgrade("/scoped/room", "Authorization: Bearer " + token);
+        String expired = issuer.token("svc", "chat.read", "acme", Duration.ofSeconds(-120));
+        upgrade("/jwt/room?access_token=" + expired);
+        String forged = issuer.forged("svc", "chat.read");
+        upgrade("/jwt/room", "Authorization: Bearer " + forged);
+        String prometheus = new ManagementPort(this.managementPort).get("/actuator/prometheus");
+        assertThat(output.getOut() + output.getErr())
+                .contains("refused handshake")
+                .doesNotContain(token)
+                .doesNotContain(token.split("\\.")[2])
+                .doesNotContain(expired.split("\\.")[2])
+                .doesNotContain(forged.split("\\.")[2]);
+        assertThat(prometheus).contains("reason=\"unauthorized\"").doesNotContain(token.split("\\.")[2]);
+    }
+
+    private String token() {
+        return issuer.token("svc", "chat.read", "acme", Duration.ofMinutes(5));
+    }
+
+    /** A session on {@code path} that echoes one message; what the backend got for the request tagged {@code tag}. */
+    private ScriptedBackend.Recorded echoes(String path, Map<String, String> headers, String tag) {
+        JdkWebSocketClient client =
+                JdkWebSocketClient.connect(URI.create("ws://127.0.0.1:" + this.port + path), headers);
+        client.sendText(tag);
+        assertThat(client.nextText()).isEqualTo(tag);
+        client.close(1000, "");
+        ScriptedBackend.Recorded recorded = backend.session(tag);
+        recorded.close().orTimeout(30, TimeUnit.SECONDS).join();
+        return recorded;
+    }
+
+    private RawHttp.Response upgrade(String path, String... headers) throws Exception {
+        return RawHttp.exchange(this.port, RawHttp.upgradeRequest(path, headers));
+    }
+
+    private double rejected(String route, String reason, String status) {
+        return MeterCounts.count(
+                this.registry,
+                WsgateMeterNames.HANDSHAKES_REJECTED,
+                "route",
+                route,
+                "reason",
+                reason,
+                "status",
+                status);
+    }
+}
