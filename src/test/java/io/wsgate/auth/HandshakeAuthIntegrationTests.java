@@ -258,8 +258,19 @@ class HandshakeAuthIntegrationTests {
         assertThat(JdkWebSocketClient.replyTo(URI.create("ws://127.0.0.1:" + this.port + "/open/room"), "hi"))
                 .isEqualTo("hi");
         ManagementPort management = new ManagementPort(this.managementPort);
-        assertThat(management.send("GET", "/actuator/health", null).statusCode())
-                .isEqualTo(200);
+        java.net.http.HttpResponse<String> health = management.send("GET", "/actuator/health", null);
+        assertThat(health.statusCode()).isEqualTo(200);
+        // Spring Security's response headers stay off, on both ports.
+        java.net.http.HttpResponse<String> traffic = java.net.http.HttpClient.newHttpClient()
+                .send(
+                        java.net.http.HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + "/none"))
+                                .timeout(TIMEOUT)
+                                .build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+        for (java.net.http.HttpResponse<String> response : List.of(health, traffic)) {
+            assertThat(response.headers().map().keySet())
+                    .doesNotContain("x-content-type-options", "x-frame-options", "x-xss-protection");
+        }
         assertThat(management.send("GET", "/actuator/wsgate", null).statusCode())
                 .isEqualTo(200);
     }

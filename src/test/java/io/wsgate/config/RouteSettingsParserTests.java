@@ -55,6 +55,48 @@ class RouteSettingsParserTests {
     }
 
     @Test
+    void readsTheAuthKeys() {
+        RouteAuth auth = parser().parse(
+                        "chat",
+                        Map.of(
+                                "auth", "JWT",
+                                "auth-scopes", "chat.read chat.write",
+                                "auth-claims", "tenant=acme, role=admin",
+                                "auth-token-from", List.of("cookie", "subprotocol"),
+                                "auth-keep-token", "true",
+                                "auth-claim-headers", "sub=X-Auth-Subject,tenant=X-Auth-Tenant"))
+                .auth();
+        assertThat(auth.required()).isTrue();
+        assertThat(auth.scopes()).containsExactlyInAnyOrder("chat.read", "chat.write");
+        assertThat(auth.claims()).containsExactly(Map.entry("tenant", "acme"), Map.entry("role", "admin"));
+        assertThat(auth.tokenFrom()).containsExactlyInAnyOrder(TokenSource.COOKIE, TokenSource.SUBPROTOCOL);
+        assertThat(auth.keepToken()).isTrue();
+        assertThat(auth.claimHeaders())
+                .containsExactly(Map.entry("sub", "X-Auth-Subject"), Map.entry("tenant", "X-Auth-Tenant"));
+        RouteAuth defaults = parser().defaults("plain").auth();
+        assertThat(defaults.required()).isFalse();
+        assertThat(defaults.tokenFrom()).containsExactlyInAnyOrder(TokenSource.HEADER, TokenSource.QUERY);
+        assertThat(defaults.keepToken()).isFalse();
+    }
+
+    @Test
+    void authValuesItCannotUseAreRefusedNamingTheKey() {
+        for (Map.Entry<String, String> entry : List.of(
+                Map.entry("auth", "oauth"),
+                Map.entry("auth-token-from", "header,body"),
+                Map.entry("auth-claims", "tenant"),
+                Map.entry("auth-claim-headers", "sub=X Auth"),
+                Map.entry("auth-keep-token", "yes"))) {
+            assertThatExceptionOfType(InvalidRouteSettingsException.class)
+                    .isThrownBy(() -> parser().parse("chat", Map.of(entry.getKey(), entry.getValue())))
+                    .satisfies(ex -> assertThat(ex.getKey()).isEqualTo(entry.getKey()));
+        }
+        assertThatExceptionOfType(InvalidRouteSettingsException.class)
+                .isThrownBy(() -> new RouteSettingsParser(this.properties, false).parse("chat", Map.of("auth", "jwt")))
+                .withMessageContaining("without a token issuer");
+    }
+
+    @Test
     void readsMessageRatesPerDirectionOverTheRateForBothWays() {
         MessageLimits limits = parser().parse(
                         "feed",
