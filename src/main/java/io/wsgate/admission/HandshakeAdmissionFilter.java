@@ -1,8 +1,5 @@
 package io.wsgate.admission;
 
-import static org.springframework.cloud.gateway.support.ServerWebExchangeUtils.GATEWAY_REQUEST_URL_ATTR;
-import static org.springframework.cloud.gateway.support.ServerWebExchangeUtils.GATEWAY_ROUTE_ATTR;
-
 import io.wsgate.config.InvalidRouteSettingsException;
 import io.wsgate.config.RouteSettings;
 import io.wsgate.config.RouteSettingsCache;
@@ -13,7 +10,6 @@ import io.wsgate.proxy.HandshakeRejection;
 import io.wsgate.proxy.WebSocketRelayFilter;
 import io.wsgate.vocabulary.RejectionReason;
 import java.net.InetSocketAddress;
-import java.net.URI;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,15 +63,11 @@ final class HandshakeAdmissionFilter implements GlobalFilter, Ordered {
 
     @Override
     public Mono<Void> filter(ServerWebExchange exchange, GatewayFilterChain chain) {
-        URI requestUrl = exchange.getAttribute(GATEWAY_REQUEST_URL_ATTR);
-        HttpHeaders headers = exchange.getRequest().getHeaders();
-        Route route = exchange.getAttribute(GATEWAY_ROUTE_ATTR);
-        if (requestUrl == null
-                || route == null
-                || !"websocket".equalsIgnoreCase(headers.getUpgrade())
-                || !WebSocketRelayFilter.isWebSocketRoute(requestUrl, headers)) {
+        Route route = WebSocketRelayFilter.upgradeRoute(exchange);
+        if (route == null) {
             return chain.filter(exchange);
         }
+        HttpHeaders headers = exchange.getRequest().getHeaders();
         RouteSettings admission;
         try {
             admission = this.routeSettings.get(route);

@@ -1,7 +1,6 @@
 package io.wsgate.auth;
 
 import static org.springframework.cloud.gateway.support.ServerWebExchangeUtils.GATEWAY_REQUEST_URL_ATTR;
-import static org.springframework.cloud.gateway.support.ServerWebExchangeUtils.GATEWAY_ROUTE_ATTR;
 
 import io.wsgate.config.InvalidRouteSettingsException;
 import io.wsgate.config.RouteAuth;
@@ -88,15 +87,11 @@ final class HandshakeAuthFilter implements GlobalFilter, Ordered {
 
     @Override
     public Mono<Void> filter(ServerWebExchange exchange, GatewayFilterChain chain) {
-        URI requestUrl = exchange.getAttribute(GATEWAY_REQUEST_URL_ATTR);
-        ServerHttpRequest request = exchange.getRequest();
-        Route route = exchange.getAttribute(GATEWAY_ROUTE_ATTR);
-        if (requestUrl == null
-                || route == null
-                || !"websocket".equalsIgnoreCase(request.getHeaders().getUpgrade())
-                || !WebSocketRelayFilter.isWebSocketRoute(requestUrl, request.getHeaders())) {
+        Route route = WebSocketRelayFilter.upgradeRoute(exchange);
+        if (route == null) {
             return chain.filter(exchange);
         }
+        ServerHttpRequest request = exchange.getRequest();
         RouteAuth auth;
         try {
             auth = this.routeSettings.get(route).auth();
@@ -132,14 +127,7 @@ final class HandshakeAuthFilter implements GlobalFilter, Ordered {
                     challenge("invalid_request", "one token, sent one way"));
         }
         if (token.token() == null) {
-            return reject(
-                    exchange,
-                    meters,
-                    Level.INFO,
-                    HttpStatus.UNAUTHORIZED,
-                    RejectionReason.UNAUTHORIZED,
-                    "no token in " + names(auth.tokenFrom()),
-                    "Bearer");
+            return unauthorized(exchange, meters, "no token in " + names(auth.tokenFrom()), "Bearer");
         }
         // Errors as values: an error of the chain further on must not be taken for a bad token.
         return decoder.decode(token.token())
@@ -160,12 +148,9 @@ final class HandshakeAuthFilter implements GlobalFilter, Ordered {
         Instant deadline = jwt.getExpiresAt() != null ? jwt.getExpiresAt().plus(this.expiryGrace) : null;
         if (deadline != null && !deadline.isAfter(Instant.now())) {
             // The decoder allows 60 s of clock skew; a session would end at once, so refuse it as expired.
-            return reject(
+            return unauthorized(
                     exchange,
                     meters,
-                    Level.INFO,
-                    HttpStatus.UNAUTHORIZED,
-                    RejectionReason.UNAUTHORIZED,
                     "token expired at " + jwt.getExpiresAt(),
                     challenge("invalid_token", "the token expired"));
         }
@@ -173,24 +158,18 @@ final class HandshakeAuthFilter implements GlobalFilter, Ordered {
         if (!scopes.containsAll(auth.scopes())) {
             Set<String> missing = new TreeSet<>(auth.scopes());
             missing.removeAll(scopes);
-            return reject(
+            return forbidden(
                     exchange,
                     meters,
-                    Level.INFO,
-                    HttpStatus.FORBIDDEN,
-                    RejectionReason.FORBIDDEN,
                     "token lacks scope " + String.join(" ", missing),
                     challenge("insufficient_scope", "the token lacks a required scope") + ", scope=\""
                             + String.join(" ", new TreeSet<>(auth.scopes())) + "\"");
         }
         for (Map.Entry<String, String> claim : auth.claims()) {
             if (!hasClaimValue(jwt.getClaims().get(claim.getKey()), claim.getValue())) {
-                return reject(
+                return forbidden(
                         exchange,
                         meters,
-                        Level.INFO,
-                        HttpStatus.FORBIDDEN,
-                        RejectionReason.FORBIDDEN,
                         "token lacks claim " + claim.getKey() + "=" + claim.getValue(),
                         challenge("insufficient_scope", "the token lacks a required claim value"));
             }
@@ -242,12 +221,9 @@ final class HandshakeAuthFilter implements GlobalFilter, Ordered {
 
     private Mono<Void> refuse(ServerWebExchange exchange, RouteMeters meters, String token, Throwable ex) {
         if (ex instanceof BadJwtException) {
-            return reject(
+            return unauthorized(
                     exchange,
                     meters,
-                    Level.INFO,
-                    HttpStatus.UNAUTHORIZED,
-                    RejectionReason.UNAUTHORIZED,
                     "invalid token: " + why(ex, token),
                     challenge("invalid_token", "the token is invalid"));
         }
@@ -260,6 +236,15 @@ final class HandshakeAuthFilter implements GlobalFilter, Ordered {
                 RejectionReason.AUTH_UNAVAILABLE,
                 "could not check the token, the issuer's keys are unavailable: " + why(ex, token),
                 null);
+    }
+
+    private Mono<Void> unauthorized(ServerWebExchange exchange, RouteMeters meters, String why, String challenge) {
+        return reject(
+                exchange, meters, Level.INFO, HttpStatus.UNAUTHORIZED, RejectionReason.UNAUTHORIZED, why, challenge);
+    }
+
+    private Mono<Void> forbidden(ServerWebExchange exchange, RouteMeters meters, String why, String challenge) {
+        return reject(exchange, meters, Level.INFO, HttpStatus.FORBIDDEN, RejectionReason.FORBIDDEN, why, challenge);
     }
 
     private Mono<Void> reject(

@@ -348,6 +348,22 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
         return filters;
     }
 
+    /**
+     * The route of a WebSocket upgrade this filter will relay, for the filters before it (token check, admission);
+     * {@code null} for any other request.
+     */
+    public static Route upgradeRoute(ServerWebExchange exchange) {
+        URI requestUrl = exchange.getAttribute(GATEWAY_REQUEST_URL_ATTR);
+        HttpHeaders headers = exchange.getRequest().getHeaders();
+        Route route = exchange.getAttribute(GATEWAY_ROUTE_ATTR);
+        return requestUrl != null
+                        && route != null
+                        && "websocket".equalsIgnoreCase(headers.getUpgrade())
+                        && isWebSocketRoute(requestUrl, headers)
+                ? route
+                : null;
+    }
+
     /** Whether this filter relays the request: a ws(s):// route, or an upgrade request on an http(s):// one. */
     public static boolean isWebSocketRoute(URI requestUrl, HttpHeaders headers) {
         String scheme = requestUrl.getScheme().toLowerCase(Locale.ROOT);
