@@ -141,10 +141,13 @@ class HandshakeAuthIntegrationTests {
         ScriptedBackend.Recorded seen = echoes(
                 "/keep/room?t=keep&access_token=" + token,
                 Map.of("Authorization", "Bearer " + token, "Cookie", "access_token=" + token),
-                "keep");
+                "keep",
+                "bearer." + token);
         assertThat(seen.handshake().get("Authorization")).isEqualTo("Bearer " + token);
         assertThat(seen.handshake().get("Cookie")).isEqualTo("access_token=" + token);
         assertThat(seen.uri()).isEqualTo("/room?t=keep&access_token=" + token);
+        // The subprotocol entry never: the backend could select it.
+        assertThat(seen.handshake().get("Sec-WebSocket-Protocol")).isNull();
     }
 
     @Test
@@ -170,6 +173,15 @@ class HandshakeAuthIntegrationTests {
                 "claims");
         assertThat(seen.handshake().getAll("X-Auth-Subject")).containsExactly("svc-7");
         assertThat(seen.handshake().getAll("X-Auth-Tenant")).containsExactly("acme");
+
+        // A token without the claim: no header, and still not the client's.
+        String noTenant = issuer.token("svc-8", "chat.read", null, Duration.ofMinutes(5));
+        ScriptedBackend.Recorded without = echoes(
+                "/jwt/room?t=no-tenant",
+                Map.of("Authorization", "Bearer " + noTenant, "X-Auth-Tenant", "someone-else"),
+                "no-tenant");
+        assertThat(without.handshake().getAll("X-Auth-Subject")).containsExactly("svc-8");
+        assertThat(without.handshake().get("X-Auth-Tenant")).isNull();
     }
 
     @Test
@@ -300,9 +312,9 @@ class HandshakeAuthIntegrationTests {
     }
 
     /** A session on {@code path} that echoes one message; what the backend got for the request tagged {@code tag}. */
-    private ScriptedBackend.Recorded echoes(String path, Map<String, String> headers, String tag) {
+    private ScriptedBackend.Recorded echoes(String path, Map<String, String> headers, String tag, String... protocols) {
         JdkWebSocketClient client =
-                JdkWebSocketClient.connect(URI.create("ws://127.0.0.1:" + this.port + path), headers);
+                JdkWebSocketClient.connect(URI.create("ws://127.0.0.1:" + this.port + path), headers, protocols);
         client.sendText(tag);
         assertThat(client.nextText()).isEqualTo(tag);
         client.close(1000, "");
