@@ -130,7 +130,7 @@ final class HandshakeAuthFilter implements GlobalFilter, Ordered {
             return unauthorized(exchange, meters, "no token in " + names(auth.tokenFrom()), "Bearer");
         }
         // Errors as values: an error of the chain further on must not be taken for a bad token.
-        return decoder.decode(token.token())
+        return Mono.defer(() -> decoder.decode(token.token()))
                 .<Object>map(jwt -> jwt)
                 .onErrorResume(ex -> Mono.just(ex))
                 .flatMap(decoded -> decoded instanceof Jwt jwt

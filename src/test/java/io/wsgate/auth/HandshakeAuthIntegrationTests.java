@@ -291,6 +291,8 @@ class HandshakeAuthIntegrationTests {
     void theTokenIsNeverLoggedNorInAMeter(CapturedOutput output) throws Exception {
         String token = token();
         echoes("/jwt/room?t=logged&access_token=" + token, Map.of(), "logged");
+        echoes("/every/chat?t=logged-subprotocol", Map.of(), "logged-subprotocol", "v2.chat", "bearer." + token);
+        upgrade("/every/room", "Cookie: access_token=" + token);
         upgrade("/header-only/room?access_token=" + token);
         upgrade("/scoped/room", "Authorization: Bearer " + token);
         String expired = issuer.token("svc", "chat.read", "acme", Duration.ofSeconds(-120));
