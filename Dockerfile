@@ -1,8 +1,8 @@
 # wsgate container image: build with the Maven wrapper, run the layered jar on a slim JRE.
 #   docker build -t wsgate .
 #   docker run -p 8080:8080 -p 127.0.0.1:8081:8081 -v "$PWD/my-routes:/app/config:ro" --read-only --tmpfs /tmp wsgate
-# deploy/image/layout.sh runs its extraction, COPY and AOT-training lines without Docker; the compose smoke
-# (deploy/smoke/compose-without-docker.sh) starts the result the way this image does.
+# deploy/smoke/docker-image.sh builds and runs it for real (CI). deploy/image/layout.sh runs its extraction, COPY and
+# AOT-training lines without Docker; deploy/smoke/compose-without-docker.sh starts the result the way this image does.
 
 FROM eclipse-temurin:17-jdk AS build
 WORKDIR /build

@@ -103,7 +103,7 @@ run wsgate-smoke-echo -e SPRING_PROFILES_ACTIVE=echo "$image" --server.port="$ec
 await_http "http://127.0.0.1:$echo_mgmt/actuator/health" wsgate-smoke-echo
 java deploy/smoke/WsLoad.java "ws://127.0.0.1:$echo_port/" 1 0 >"$work/echo.out" 2>&1 || fail "echo profile: $(cat "$work/echo.out")"
 grep -q '^open 1 ' "$work/echo.out" || fail "echo profile: $(cat "$work/echo.out")"
-say "echo profile (SPRING_PROFILES_ACTIVE=echo): hello 1 -> HELLO 1 on its port"
+say "echo profile (SPRING_PROFILES_ACTIVE=echo): hello 1 -> HELLO 1 on port $echo_port"
 
 # --- The gateway: routes mounted at /app/config (a directory, as docker-compose.yml and the chart mount it).
 gw=$(free_port); gw_mgmt=$(free_port)
