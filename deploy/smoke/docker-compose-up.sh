@@ -25,6 +25,8 @@ up=false
 
 # shellcheck source=deploy/smoke/docker-engine.sh
 . deploy/smoke/docker-engine.sh
+# shellcheck source=deploy/smoke/lib.sh
+. deploy/smoke/lib.sh
 
 # docker-compose.yml as committed but for its published ports, which Docker refuses on the host network (Debian's
 # python3-yaml, a dependency of docker-compose, reads and writes it; anchors and merge keys come out expanded).
@@ -60,14 +62,6 @@ trap cleanup EXIT
 
 for tool in java curl docker-compose; do command -v "$tool" >/dev/null || fail "$tool not found (apt-get install docker-compose)"; done
 
-await_http() {
-  for _ in $(seq 1 240); do
-    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
-    sleep 0.5
-  done
-  fail "no answer from $1 within 120 s"
-}
-
 # A PromQL query's first value ("" when the result is empty).
 query() {
   curl -fsS "http://127.0.0.5:9090/api/v1/query" --data-urlencode "query=$1" 2>/dev/null \
@@ -98,37 +92,15 @@ await_http http://127.0.0.4:8081/readyz
 await_http http://127.0.0.5:9090/-/ready
 say "echo-1, echo-2, gateway and prometheus answer"
 
-# Four sessions through the gateway's lb:ws route; round robin puts two on each echo backend, read from the kernel's
-# tables of established connections (local address:port in hex, state 01; the JVM's IPv6 sockets hold IPv4
-# addresses as ::ffff:a.b.c.d, which end in the same hex).
-established_to() {
-  local ip="$1" port="$2" hex
-  hex=$(printf '%02X%02X%02X%02X:%04X' $(echo "$ip" | awk -F. '{print $4, $3, $2, $1}') "$port")
-  cat /proc/net/tcp /proc/net/tcp6 | awk -v local="$hex" 'substr($2, length($2) - 12) == local && $4 == "01"' | wc -l
-}
-mkfifo "$work/probe-in"
-java deploy/smoke/WsProbe.java "ws://127.0.0.4:8080/ws/" 4 <"$work/probe-in" >"$work/probe.out" 2>&1 &
-probe=$!
-exec 4>"$work/probe-in"
-for _ in $(seq 1 120); do
-  grep -q '^open$' "$work/probe.out" && break
-  kill -0 "$probe" 2>/dev/null || break
-  sleep 0.5
-done
-grep -q '^open$' "$work/probe.out" || fail "sessions not relayed: $(cat "$work/probe.out")"
-for n in 1 2 3 4; do
-  grep -qx "hello $n -> HELLO $n" "$work/probe.out" || fail "session $n: $(cat "$work/probe.out")"
-done
+# Four sessions through the gateway's lb:ws route; round robin puts two on each echo backend.
+hold_sessions "ws://127.0.0.4:8080/ws/" 4
 say "4 sessions relayed through the gateway: hello n -> HELLO n"
 for i in 2 3; do
-  count=$(established_to "127.0.0.$i" 8088)
+  count=$(established_to 8088 "127.0.0.$i")
   [ "$count" -ge 1 ] || fail "echo-$((i - 1)) holds no session"
   say "echo-$((i - 1)) holds $count of the 4 sessions"
 done
-echo >&4
-exec 4>&-
-wait "$probe" || true
-probe=""
+release_sessions
 
 # Prometheus scrapes the gateway, and what was relayed shows in its query API.
 value=""

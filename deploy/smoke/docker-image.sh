@@ -38,6 +38,8 @@ say() { echo "docker image smoke: $*"; }
 
 # shellcheck source=deploy/smoke/docker-engine.sh
 . deploy/smoke/docker-engine.sh
+# shellcheck source=deploy/smoke/lib.sh
+. deploy/smoke/lib.sh
 
 cleanup() {
   [ -n "$load" ] && kill "$load" 2>/dev/null
@@ -48,26 +50,6 @@ cleanup() {
 trap cleanup EXIT
 
 for tool in java curl; do command -v "$tool" >/dev/null || fail "$tool not found"; done
-
-# A port nobody listens on (checked just before use; the container binds it right after).
-free_port() {
-  local port
-  while :; do
-    port=$(( 20000 + RANDOM % 20000 ))
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-  done
-}
-
-# Polls a URL until it answers 2xx, for at most 120 s, while the container runs.
-await_http() {
-  local url="$1" container="$2"
-  for _ in $(seq 1 240); do
-    curl -fsS -o /dev/null "$url" 2>/dev/null && return 0
-    [ "$(docker inspect -f '{{.State.Running}}' "$container")" = true ] || fail "$container exited: $(docker inspect -f '{{.State.ExitCode}}' "$container")"
-    sleep 0.5
-  done
-  fail "no answer from $url within 120 s"
-}
 
 # The HTTP status of a WebSocket upgrade (101 or the refusal).
 upgrade_status() {
