@@ -44,8 +44,13 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/component: management
 {{- end }}
 
+{{/* The image: by digest when image.digest is set (what was tested is what runs), else by tag. */}}
 {{- define "wsgate.image" -}}
-{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
+{{- if .Values.image.digest }}
+{{- .Values.image.repository }}@{{ .Values.image.digest }}
+{{- else }}
+{{- .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
+{{- end }}
 {{- end }}
 
 {{/* Seconds of the drain window; values.schema.json allows only whole seconds ("20s"). */}}

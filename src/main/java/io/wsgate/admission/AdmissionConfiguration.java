@@ -3,6 +3,7 @@ package io.wsgate.admission;
 import io.wsgate.config.RouteSettingsCache;
 import io.wsgate.config.WsgateProperties;
 import io.wsgate.metrics.WebSocketMetrics;
+import io.wsgate.session.SessionRegistry;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.reactor.netty.NettyReactiveWebServerFactory;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
@@ -56,12 +57,15 @@ class AdmissionConfiguration {
 
         @Bean
         HandshakeAdmissionFilter handshakeAdmissionFilter(
-                WsgateProperties properties, WebSocketMetrics metrics, RouteSettingsCache routeSettings) {
+                WsgateProperties properties,
+                WebSocketMetrics metrics,
+                RouteSettingsCache routeSettings,
+                SessionRegistry sessions) {
             WsgateProperties.Limits limits = properties.getLimits();
             return new HandshakeAdmissionFilter(
                     metrics,
                     routeSettings,
-                    new SessionLimiter(metrics, limits.getMaxSessions()),
+                    new SessionLimiter(sessions, limits.getMaxSessions()),
                     new HandshakeRateLimiter(limits.getMaxTrackedClients(), limits.getIpv6Prefix()),
                     limits.getRetryAfter());
         }

@@ -1,5 +1,6 @@
 package io.wsgate.admission;
 
+import io.wsgate.proxy.FilterOrder;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -50,7 +51,7 @@ final class ClientAddressHeadersFilter implements HttpHeadersFilter, Ordered {
 
     @Override
     public int getOrder() {
-        return Ordered.LOWEST_PRECEDENCE;
+        return FilterOrder.BACKEND_HEADERS;
     }
 
     @Override

@@ -6,11 +6,12 @@ import static org.springframework.cloud.gateway.support.ServerWebExchangeUtils.G
 import io.wsgate.config.InvalidRouteSettingsException;
 import io.wsgate.config.RouteSettings;
 import io.wsgate.config.RouteSettingsCache;
-import io.wsgate.metrics.RejectionReason;
 import io.wsgate.metrics.RouteMeters;
 import io.wsgate.metrics.WebSocketMetrics;
+import io.wsgate.proxy.FilterOrder;
 import io.wsgate.proxy.HandshakeRejection;
 import io.wsgate.proxy.WebSocketRelayFilter;
+import io.wsgate.vocabulary.RejectionReason;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
@@ -61,9 +62,7 @@ final class HandshakeAdmissionFilter implements GlobalFilter, Ordered {
 
     @Override
     public int getOrder() {
-        // Just before WebSocketRelayFilter (LOWEST_PRECEDENCE - 2), so lb:ws:// has been resolved to an instance
-        // and nothing has been sent to a backend yet.
-        return Ordered.LOWEST_PRECEDENCE - 3;
+        return FilterOrder.HANDSHAKE_ADMISSION;
     }
 
     @Override

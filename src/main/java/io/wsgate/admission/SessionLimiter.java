@@ -1,13 +1,14 @@
 package io.wsgate.admission;
 
 import io.wsgate.metrics.RouteMeters;
-import io.wsgate.metrics.WebSocketMetrics;
+import io.wsgate.session.SessionRegistry;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Counts sessions against the per-route and global limits. Open sessions are what the route meters' active
- * gauge says (raised when the relay starts, lowered exactly when the session ends); handshakes admitted but
+ * Counts sessions against the per-route and global limits. Open sessions are what the {@link SessionRegistry} says
+ * (the same count as the {@code wsgate.sessions.active} gauges: in from the client's upgrade until both connections
+ * are closed); handshakes admitted but
  * not yet finished are held here as reservations, so a burst of simultaneous handshakes cannot overshoot a
  * limit while the backends are still answering.
  *
@@ -17,7 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class SessionLimiter {
 
-    private final WebSocketMetrics metrics;
+    private final SessionRegistry open;
 
     private final int maxSessions;
 
@@ -25,8 +26,8 @@ final class SessionLimiter {
 
     private int pending;
 
-    SessionLimiter(WebSocketMetrics metrics, int maxSessions) {
-        this.metrics = metrics;
+    SessionLimiter(SessionRegistry open, int maxSessions) {
+        this.open = open;
         this.maxSessions = maxSessions;
     }
 
@@ -38,10 +39,10 @@ final class SessionLimiter {
     /** Why no session can be admitted now, or {@code null} with a reservation to release when done. */
     synchronized String tryReserve(RouteMeters route, int routeMax) {
         int[] routePending = this.pendingByRoute.computeIfAbsent(route.route(), id -> new int[1]);
-        if (this.maxSessions > 0 && this.metrics.activeSessions() + this.pending >= this.maxSessions) {
+        if (this.maxSessions > 0 && this.open.active() + this.pending >= this.maxSessions) {
             return "the gateway has " + this.maxSessions + " sessions open, its limit";
         }
-        if (routeMax > 0 && route.activeSessions() + routePending[0] >= routeMax) {
+        if (routeMax > 0 && this.open.activeOn(route.route()) + routePending[0] >= routeMax) {
             return "the route has " + routeMax + " sessions open, its limit";
         }
         this.pending++;

@@ -1,6 +1,6 @@
 package io.wsgate.config;
 
-import io.wsgate.metrics.Direction;
+import io.wsgate.vocabulary.Direction;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 

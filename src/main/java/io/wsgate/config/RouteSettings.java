@@ -15,6 +15,8 @@ import org.springframework.web.cors.CorsConfiguration;
  * @param compression permessage-deflate on this route
  * @param frameLog the frame log on for this route's sessions
  * @param healthPath the backend path route health probes; {@code null}: the path of the route's uri
+ * @param onRouteRemoved what a reload that removes this route does to its open sessions
+ * @param onUriChanged what a reload that gives this route another uri does to its open sessions
  */
 public record RouteSettings(
         String routeId,
@@ -24,7 +26,9 @@ public record RouteSettings(
         CorsConfiguration allowedOrigins,
         boolean compression,
         boolean frameLog,
-        String healthPath) {
+        String healthPath,
+        OpenSessionsPolicy onRouteRemoved,
+        OpenSessionsPolicy onUriChanged) {
 
     /** Whether a request with this Origin header may open a session; no Origin (not a browser) always may. */
     public boolean allowsOrigin(String origin) {

@@ -58,6 +58,10 @@ public final class RouteSettingsParser {
 
     public static final String HEALTH_PATH = "health-path";
 
+    public static final String ON_ROUTE_REMOVED = "on-route-removed";
+
+    public static final String ON_URI_CHANGED = "on-uri-changed";
+
     /** The keys wsgate reads. */
     static final Set<String> KEYS = Set.of(
             IDLE_TIMEOUT,
@@ -73,7 +77,9 @@ public final class RouteSettingsParser {
             ALLOWED_ORIGINS,
             COMPRESSION,
             FRAME_LOG,
-            HEALTH_PATH);
+            HEALTH_PATH,
+            ON_ROUTE_REMOVED,
+            ON_URI_CHANGED);
 
     /**
      * The keys Spring Cloud Gateway reads itself: {@code RouteMetadataUtils} (response and connect timeouts) and
@@ -93,6 +99,10 @@ public final class RouteSettingsParser {
 
     private final CorsConfiguration allowedOrigins;
 
+    private final OpenSessionsPolicy onRouteRemoved;
+
+    private final OpenSessionsPolicy onUriChanged;
+
     /** Each route's metadata as last checked: a version's unknown keys are reported once, not on every check. */
     private final Map<String, Map<String, Object>> checked = new ConcurrentHashMap<>();
 
@@ -102,6 +112,8 @@ public final class RouteSettingsParser {
         this.maxSessions = properties.getLimits().getMaxSessionsPerRoute();
         this.handshakeRate = HandshakeRate.parse(properties.getLimits().getHandshakeRatePerClient());
         this.allowedOrigins = origins(properties.getOrigins().getAllowed());
+        this.onRouteRemoved = properties.getReload().getOnRouteRemoved();
+        this.onUriChanged = properties.getReload().getOnUriChanged();
     }
 
     /** The settings of a route that sets nothing: the {@code wsgate.*} defaults. */
@@ -134,7 +146,9 @@ public final class RouteSettingsParser {
                 values.origins(this.allowedOrigins),
                 values.bool(COMPRESSION, this.compression),
                 values.bool(FRAME_LOG, false),
-                values.text(HEALTH_PATH));
+                values.text(HEALTH_PATH),
+                values.policy(ON_ROUTE_REMOVED, this.onRouteRemoved),
+                values.policy(ON_URI_CHANGED, this.onUriChanged));
     }
 
     /**
@@ -288,6 +302,20 @@ public final class RouteSettingsParser {
                 return false;
             }
             throw invalid(key, value, "true or false", null);
+        }
+
+        /** {@code keep}, {@code drain} or {@code close}, in any case. */
+        OpenSessionsPolicy policy(String key, OpenSessionsPolicy fallback) {
+            String text = text(key);
+            if (text == null) {
+                return fallback;
+            }
+            for (OpenSessionsPolicy policy : OpenSessionsPolicy.values()) {
+                if (policy.name().equalsIgnoreCase(text)) {
+                    return policy;
+                }
+            }
+            throw invalid(key, text, "keep, drain or close", null);
         }
 
         String text(String key) {

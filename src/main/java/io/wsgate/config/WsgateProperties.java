@@ -42,6 +42,8 @@ public class WsgateProperties implements Validator {
 
     private final Handshake handshake = new Handshake();
 
+    private final Admin admin = new Admin();
+
     public Echo getEcho() {
         return this.echo;
     }
@@ -80,6 +82,10 @@ public class WsgateProperties implements Validator {
 
     public Handshake getHandshake() {
         return this.handshake;
+    }
+
+    public Admin getAdmin() {
+        return this.admin;
     }
 
     @Override
@@ -121,7 +127,7 @@ public class WsgateProperties implements Validator {
     /** The bundled echo backend: uppercases text messages, returns binary messages unchanged. */
     public static class Echo {
 
-        /** Whether the bundled echo backend is served. */
+        /** Whether the bundled echo backend is served, and the page to try it at GET / (unless a route takes /). */
         private boolean enabled = true;
 
         /** Path pattern the echo backend answers on; "/**" in echo-only mode. */
@@ -603,6 +609,25 @@ public class WsgateProperties implements Validator {
         @NotNull
         private Duration quietPeriod = Duration.ofMillis(500);
 
+        /**
+         * What a reload does to the sessions open on a route it removes: keep them on their backend, drain them (1001
+         * spread over the drain window) or close them (1001 at once). A route's metadata key
+         * {@code on-route-removed} (in the version being removed) overrides it.
+         */
+        @NotNull
+        private OpenSessionsPolicy onRouteRemoved = OpenSessionsPolicy.KEEP;
+
+        /**
+         * What a reload does to the sessions open on a route whose {@code uri} it changes; the route's metadata key
+         * {@code on-uri-changed} (in the new version) overrides it.
+         */
+        @NotNull
+        private OpenSessionsPolicy onUriChanged = OpenSessionsPolicy.KEEP;
+
+        /** The window over which a reload's {@code drain} spreads its closes, so clients don't reconnect at once. */
+        @NotNull
+        private Duration drainWindow = Duration.ofSeconds(10);
+
         public boolean isEnabled() {
             return this.enabled;
         }
@@ -634,6 +659,30 @@ public class WsgateProperties implements Validator {
         public void setQuietPeriod(Duration quietPeriod) {
             this.quietPeriod = quietPeriod;
         }
+
+        public OpenSessionsPolicy getOnRouteRemoved() {
+            return this.onRouteRemoved;
+        }
+
+        public void setOnRouteRemoved(OpenSessionsPolicy onRouteRemoved) {
+            this.onRouteRemoved = onRouteRemoved;
+        }
+
+        public OpenSessionsPolicy getOnUriChanged() {
+            return this.onUriChanged;
+        }
+
+        public void setOnUriChanged(OpenSessionsPolicy onUriChanged) {
+            this.onUriChanged = onUriChanged;
+        }
+
+        public Duration getDrainWindow() {
+            return this.drainWindow;
+        }
+
+        public void setDrainWindow(Duration drainWindow) {
+            this.drainWindow = drainWindow;
+        }
     }
 
     /** The traffic port's guard before any route runs. */
@@ -653,6 +702,24 @@ public class WsgateProperties implements Validator {
 
         public void setHeaderTimeout(Duration headerTimeout) {
             this.headerTimeout = headerTimeout;
+        }
+    }
+
+    /** The sessions endpoint on the management port ({@code /actuator/wsgate}). */
+    public static class Admin {
+
+        /**
+         * Allow its write operations: closing sessions (one, a route's, a backend instance's) and shedding a share of
+         * a route's sessions. Off by default: reads only, writes answer 403.
+         */
+        private boolean writeEnabled;
+
+        public boolean isWriteEnabled() {
+            return this.writeEnabled;
+        }
+
+        public void setWriteEnabled(boolean writeEnabled) {
+            this.writeEnabled = writeEnabled;
         }
     }
 }

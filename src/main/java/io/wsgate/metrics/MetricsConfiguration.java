@@ -1,6 +1,7 @@
 package io.wsgate.metrics;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.reactor.netty.NettyServerCustomizer;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -10,8 +11,9 @@ import org.springframework.context.annotation.Configuration;
 class MetricsConfiguration {
 
     @Bean
-    WebSocketMetrics webSocketMetrics(MeterRegistry meterRegistry) {
-        return new WebSocketMetrics(meterRegistry);
+    WebSocketMetrics webSocketMetrics(MeterRegistry meterRegistry, ObjectProvider<ActiveSessions> activeSessions) {
+        // Echo-only mode proxies nothing: no register of sessions, every route's gauge reads 0.
+        return new WebSocketMetrics(meterRegistry, activeSessions.getIfAvailable(() -> routeId -> 0));
     }
 
     /**

@@ -6,10 +6,14 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.wsgate.vocabulary.ClosedBy;
+import io.wsgate.vocabulary.Direction;
+import io.wsgate.vocabulary.GatewayCloseReason;
+import io.wsgate.vocabulary.Leg;
+import io.wsgate.vocabulary.RejectionReason;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.springframework.web.reactive.socket.WebSocketMessage;
 
 /**
@@ -24,9 +28,6 @@ public final class RouteMeters {
 
     private final String route;
 
-    // Strong reference: the gauge only holds it weakly.
-    private final AtomicLong active = new AtomicLong();
-
     private final Counter opened;
 
     private final Timer duration;
@@ -35,10 +36,10 @@ public final class RouteMeters {
 
     private final Counter[][] bytes;
 
-    RouteMeters(MeterRegistry registry, String route) {
+    RouteMeters(MeterRegistry registry, String route, ActiveSessions activeSessions) {
         this.registry = registry;
         this.route = route;
-        Gauge.builder(SESSIONS_ACTIVE, this.active, AtomicLong::get)
+        Gauge.builder(SESSIONS_ACTIVE, activeSessions, sessions -> sessions.activeOn(route))
                 .description("Proxied WebSocket sessions open now")
                 .tag(TAG_ROUTE, route)
                 .register(registry);
@@ -73,12 +74,7 @@ public final class RouteMeters {
         return this.route;
     }
 
-    public long activeSessions() {
-        return this.active.get();
-    }
-
     public void sessionOpened() {
-        this.active.incrementAndGet();
         this.opened.increment();
     }
 
@@ -91,8 +87,6 @@ public final class RouteMeters {
                 .tags(TAG_ROUTE, this.route, TAG_CLOSE_CODE, CloseCodeTag.of(closeCode), TAG_CLOSED_BY, closedBy.tag())
                 .register(this.registry)
                 .increment();
-        // Last: whoever sees the gauge back at zero also sees this session's close counted.
-        this.active.decrementAndGet();
     }
 
     public void message(Direction direction, WebSocketMessage.Type type, int payloadBytes) {
@@ -129,18 +123,18 @@ public final class RouteMeters {
                 .increment();
     }
 
-    /** Records a keepalive ping sent to {@code peer} ({@code client} or {@code backend}). */
-    public void keepalivePing(ClosedBy peer) {
+    /** Records a keepalive ping sent to {@code peer}. */
+    public void keepalivePing(Leg peer) {
         peerCounter(KEEPALIVE_PINGS, "Keepalive pings the gateway sent", peer).increment();
     }
 
     /** Records a keepalive ping to {@code peer} that got no pong in time. */
-    public void keepaliveUnanswered(ClosedBy peer) {
+    public void keepaliveUnanswered(Leg peer) {
         peerCounter(KEEPALIVE_UNANSWERED, "Keepalive pings that got no pong within the pong timeout", peer)
                 .increment();
     }
 
-    private Counter peerCounter(String name, String description, ClosedBy peer) {
+    private Counter peerCounter(String name, String description, Leg peer) {
         return Counter.builder(name)
                 .description(description)
                 .tags(TAG_ROUTE, this.route, TAG_PEER, peer.tag())

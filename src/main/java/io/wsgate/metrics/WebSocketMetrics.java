@@ -2,6 +2,7 @@ package io.wsgate.metrics;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.wsgate.vocabulary.RejectionReason;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -15,21 +16,15 @@ public class WebSocketMetrics {
 
     private final Map<String, RouteMeters> routes = new ConcurrentHashMap<>();
 
-    public WebSocketMetrics(MeterRegistry registry) {
+    private final ActiveSessions activeSessions;
+
+    public WebSocketMetrics(MeterRegistry registry, ActiveSessions activeSessions) {
         this.registry = registry;
+        this.activeSessions = activeSessions;
     }
 
     public RouteMeters route(String routeId) {
-        return this.routes.computeIfAbsent(routeId, id -> new RouteMeters(this.registry, id));
-    }
-
-    /** Sessions open now across all routes. */
-    public long activeSessions() {
-        long active = 0;
-        for (RouteMeters meters : this.routes.values()) {
-            active += meters.activeSessions();
-        }
-        return active;
+        return this.routes.computeIfAbsent(routeId, id -> new RouteMeters(this.registry, id, this.activeSessions));
     }
 
     /**

@@ -44,6 +44,18 @@ public final class WsgateMeterNames {
     /** Counter: route file reloads, applied or rejected. Tags: outcome ({@code success}, {@code rejected}). */
     public static final String ROUTES_RELOADS = "wsgate.routes.reloads";
 
+    /** Sessions open on routes a reload removed or re-pointed, by change and by what was done to them. */
+    public static final String ROUTES_RELOAD_SESSIONS = "wsgate.routes.reload.sessions";
+
+    public static final String TAG_CHANGE = "change";
+
+    public static final String TAG_ACTION = "action";
+
+    /** Write operations on the management endpoint {@code /actuator/wsgate}, by operation and outcome. */
+    public static final String ADMIN_WRITES = "wsgate.admin.writes";
+
+    public static final String TAG_OPERATION = "operation";
+
     public static final String TAG_ROUTE = "route";
 
     public static final String TAG_DIRECTION = "direction";

@@ -2,11 +2,10 @@ package io.wsgate.proxy;
 
 import static org.springframework.cloud.gateway.support.ServerWebExchangeUtils.GATEWAY_ROUTE_ATTR;
 
-import io.wsgate.metrics.RejectionReason;
 import io.wsgate.metrics.WebSocketMetrics;
+import io.wsgate.vocabulary.RejectionReason;
 import org.springframework.cloud.gateway.filter.GatewayFilterChain;
 import org.springframework.cloud.gateway.filter.GlobalFilter;
-import org.springframework.cloud.gateway.filter.ReactiveLoadBalancerClientFilter;
 import org.springframework.cloud.gateway.route.Route;
 import org.springframework.cloud.gateway.support.NotFoundException;
 import org.springframework.core.Ordered;
@@ -27,8 +26,7 @@ class NoInstanceRejectionFilter implements GlobalFilter, Ordered {
 
     @Override
     public int getOrder() {
-        // Just before the load balancer filter, to see its error.
-        return ReactiveLoadBalancerClientFilter.LOAD_BALANCER_CLIENT_FILTER_ORDER - 1;
+        return FilterOrder.NO_INSTANCE_REJECTION;
     }
 
     @Override

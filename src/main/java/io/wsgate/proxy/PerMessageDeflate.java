@@ -1,15 +1,12 @@
 package io.wsgate.proxy;
 
 import io.netty.channel.ChannelPipeline;
-import io.netty.handler.codec.compression.DecompressionException;
 import io.netty.handler.codec.compression.ZlibCodecFactory;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
-import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.extensions.WebSocketClientExtensionHandler;
 import io.netty.handler.codec.http.websocketx.extensions.WebSocketServerExtensionHandler;
 import io.netty.handler.codec.http.websocketx.extensions.compression.PerMessageDeflateClientExtensionHandshaker;
@@ -41,7 +38,7 @@ import reactor.util.context.Context;
  * small frame inflates completely however large it gets (510 KB of zeros become 512 MiB before any size check), and
  * it also negotiates the old {@code deflate-frame} extension. Here each leg gets Netty's extension handler with only
  * permessage-deflate and a limit of the route's message size plus one byte per frame: a frame past it fails
- * ({@link #inflationFailure}), and the frame checks answer with 1009 and drop what follows before it is inflated.
+ * the decoder, and the frame check ({@link io.wsgate.pipeline.FrameCheck}) answers with 1009 and drop what follows before it is inflated.
  */
 final class PerMessageDeflate {
 
@@ -51,8 +48,6 @@ final class PerMessageDeflate {
     private static final String BACKEND_LIMIT = PerMessageDeflate.class.getName() + ".backendLimit";
 
     /** Netty's message when a frame inflates past the decoder's limit (ZlibDecoder.prepareDecompressBuffer). */
-    private static final String LIMIT_REACHED = "Decompression buffer has reached maximum size";
-
     /** Reactor Netty's level and windows for permessage-deflate. */
     private static final int LEVEL = 6;
 
@@ -100,22 +95,6 @@ final class PerMessageDeflate {
             acceptOffer(exchange, maxMessageSize);
             return this.upgradeStrategy.upgrade(exchange, handler, subProtocol, handshakeInfo);
         });
-    }
-
-    /**
-     * The close an error of a deflate decoder calls for: 1009 for a frame past the limit, 1002 for data that is
-     * not deflate; {@code null} for any other error.
-     */
-    static CorruptedWebSocketFrameException inflationFailure(Throwable cause) {
-        if (!(cause instanceof DecompressionException)) {
-            return null;
-        }
-        String message = cause.getMessage();
-        return message != null && message.startsWith(LIMIT_REACHED)
-                ? new CorruptedWebSocketFrameException(
-                        WebSocketCloseStatus.MESSAGE_TOO_BIG, "compressed message inflates past the size limit")
-                : new CorruptedWebSocketFrameException(
-                        WebSocketCloseStatus.PROTOCOL_ERROR, "invalid permessage-deflate data");
     }
 
     /**

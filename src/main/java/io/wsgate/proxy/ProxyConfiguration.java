@@ -3,7 +3,6 @@ package io.wsgate.proxy;
 import io.wsgate.config.RouteSettingsCache;
 import io.wsgate.config.WsgateProperties;
 import io.wsgate.metrics.WebSocketMetrics;
-import io.wsgate.session.SessionDrain;
 import io.wsgate.session.WebSocketRelay;
 import java.time.Duration;
 import java.util.List;
@@ -27,13 +26,6 @@ class ProxyConfiguration {
     @Bean
     NoInstanceRejectionFilter noInstanceRejectionFilter(WebSocketMetrics webSocketMetrics) {
         return new NoInstanceRejectionFilter(webSocketMetrics);
-    }
-
-    @Bean
-    DrainingRejectionFilter drainingRejectionFilter(
-            SessionDrain sessionDrain, WebSocketMetrics webSocketMetrics, WsgateProperties properties) {
-        return new DrainingRejectionFilter(
-                sessionDrain, webSocketMetrics, properties.getShutdown().getRetryAfter());
     }
 
     @Bean

@@ -14,7 +14,7 @@ import reactor.netty.http.server.HttpServerRequest;
  * Checks a request to a WebSocket route before any backend is contacted, so an invalid upgrade costs the
  * backend nothing and the client learns what was wrong (RFC 6455 section 4.2.1).
  */
-final class UpgradeRequestCheck {
+public final class UpgradeRequestCheck {
 
     static final String SEC_WEBSOCKET_KEY = "Sec-WebSocket-Key";
 
@@ -26,7 +26,7 @@ final class UpgradeRequestCheck {
 
     private UpgradeRequestCheck() {}
 
-    static boolean isUpgrade(HttpHeaders headers) {
+    public static boolean isUpgrade(HttpHeaders headers) {
         return "websocket".equalsIgnoreCase(headers.getUpgrade());
     }
 

@@ -14,15 +14,17 @@ import io.wsgate.config.RoutePolicy;
 import io.wsgate.config.RouteSettings;
 import io.wsgate.config.RouteSettingsCache;
 import io.wsgate.config.WsgateProperties;
-import io.wsgate.metrics.Direction;
-import io.wsgate.metrics.RejectionReason;
 import io.wsgate.metrics.RouteMeters;
 import io.wsgate.metrics.WebSocketMetrics;
+import io.wsgate.pipeline.FrameCaps;
+import io.wsgate.pipeline.FrameCheck;
 import io.wsgate.session.FrameLog;
-import io.wsgate.session.Leg;
 import io.wsgate.session.ProxiedSession;
 import io.wsgate.session.SessionLog;
 import io.wsgate.session.WebSocketRelay;
+import io.wsgate.vocabulary.Direction;
+import io.wsgate.vocabulary.Leg;
+import io.wsgate.vocabulary.RejectionReason;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -126,9 +128,7 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
 
     @Override
     public int getOrder() {
-        // Before the stock WebsocketRoutingFilter, which then sees the exchange already routed; after the
-        // load balancer filter (10150), so lb:ws:// has become an instance's ws:// address.
-        return Ordered.LOWEST_PRECEDENCE - 2;
+        return FilterOrder.WEBSOCKET_RELAY;
     }
 
     @Override
@@ -251,13 +251,13 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
     }
 
     /**
-     * Fails invalid frames from the client with the close code RFC 6455 names (see {@link ClientFrameCheck}); such
+     * Fails invalid frames from the client with the close code RFC 6455 names (see {@link FrameCheck}); such
      * a close is the gateway's, decided by the session's lifecycle.
      */
     private void checkClientFrames(ServerWebExchange exchange, ProxiedSession session) {
         Object nativeRequest = ServerHttpRequestDecorator.getNativeRequest(exchange.getRequest());
         if (nativeRequest instanceof Connection connection) {
-            ClientFrameCheck.install(
+            FrameCheck.installOnClient(
                     connection.channel(),
                     this.maxMessageSize,
                     frameCaps(),
@@ -266,13 +266,13 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
     }
 
     /**
-     * Fails a backend that sends what would cost the gateway memory (see {@link BackendFrameCheck}): the backend gets
+     * Fails a backend that sends what would cost the gateway memory (see {@link FrameCheck}): the backend gets
      * the check's 1009/1008, the client 1001, and the close counts as the gateway's.
      */
     private void checkBackendFrames(BackendConnection backend, ProxiedSession session) {
         Channel channel = backend.channel();
         if (channel != null) {
-            BackendFrameCheck.install(
+            FrameCheck.installOnBackend(
                     channel,
                     maxMessageSize(session.policy(), Direction.BACKEND_TO_CLIENT),
                     frameCaps(),

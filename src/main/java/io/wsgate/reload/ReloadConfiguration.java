@@ -3,6 +3,7 @@ package io.wsgate.reload;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.wsgate.config.RouteSettingsParser;
 import io.wsgate.config.WsgateProperties;
+import io.wsgate.session.SessionRegistry;
 import jakarta.validation.Validator;
 import java.nio.file.Path;
 import org.springframework.beans.factory.ObjectProvider;
@@ -15,12 +16,19 @@ import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.ConfigurableEnvironment;
+import reactor.core.scheduler.Schedulers;
 
 /** Hot route reload from the external route file ({@code wsgate.reload.*}). */
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnProperty(name = "spring.cloud.gateway.server.webflux.enabled", matchIfMissing = true)
 @ConditionalOnProperty(name = "wsgate.reload.enabled", matchIfMissing = true)
 class ReloadConfiguration {
+
+    /** Declared as its class: Spring Cloud Gateway's own locator and repository back off on its two types. */
+    @Bean
+    RouteFileRepository routeFileRepository(GatewayProperties gatewayProperties) {
+        return new RouteFileRepository(gatewayProperties);
+    }
 
     @Bean
     RouteFileWatcher routeFileWatcher(
@@ -33,7 +41,9 @@ class ReloadConfiguration {
             ConfigurationService configurationService,
             ApplicationEventPublisher publisher,
             MeterRegistry meterRegistry,
-            RouteSettingsParser routeSettingsParser) {
+            RouteSettingsParser routeSettingsParser,
+            RouteFileRepository repository,
+            SessionRegistry sessions) {
         WsgateProperties.Reload reload = properties.getReload();
         RouteDryRun dryRun = new RouteDryRun(
                 predicates.orderedStream().toList(),
@@ -47,8 +57,10 @@ class ReloadConfiguration {
                 reload.getQuietPeriod(),
                 new RouteFile(environment, validator),
                 dryRun,
-                gatewayProperties,
+                repository,
                 publisher,
+                new OpenSessionsOnReload(
+                        sessions, routeSettingsParser, reload.getDrainWindow(), Schedulers.parallel(), meterRegistry),
                 meterRegistry);
     }
 }

@@ -9,13 +9,11 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
-import org.springframework.cloud.gateway.config.GatewayProperties;
 import org.springframework.cloud.gateway.event.RefreshRoutesEvent;
 import org.springframework.cloud.gateway.route.RouteDefinition;
 import org.springframework.context.ApplicationEventPublisher;
@@ -26,10 +24,11 @@ import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 
 /**
- * Watches the route file and, when its content changes and stays unchanged for the quiet period, replaces the
- * gateway's routes with the file's (the whole set: routes the file no longer lists are removed), then refreshes
- * the gateway's route cache. A file that does not parse, bind, validate or build is rejected with one log line
- * and the running routes stay. Open sessions are never touched: they keep the backend they were opened with.
+ * Watches the route file and, when its content changes and stays unchanged for the quiet period, puts the file's
+ * routes in force in the {@link RouteFileRepository} (the whole set: routes the file no longer lists are removed),
+ * then refreshes the gateway's route cache ({@link RefreshRoutesEvent}). A file that does not parse, bind, validate
+ * or build is rejected with one log line and the running routes stay. Sessions open on a route the new version
+ * removes or re-points are kept, drained or closed as configured ({@link OpenSessionsOnReload}).
  *
  * <p>The file is polled by content rather than watched by inode: a Kubernetes ConfigMap volume updates by
  * swapping the directory's {@code ..data} symlink, which a watch on the file itself never sees, while reading the
@@ -49,9 +48,11 @@ class RouteFileWatcher implements SmartLifecycle {
 
     private final RouteDryRun dryRun;
 
-    private final GatewayProperties gatewayProperties;
+    private final RouteFileRepository repository;
 
     private final ApplicationEventPublisher publisher;
+
+    private final OpenSessionsOnReload openSessions;
 
     private final Counter applied;
 
@@ -67,16 +68,18 @@ class RouteFileWatcher implements SmartLifecycle {
             Duration quietPeriod,
             RouteFile routeFile,
             RouteDryRun dryRun,
-            GatewayProperties gatewayProperties,
+            RouteFileRepository repository,
             ApplicationEventPublisher publisher,
+            OpenSessionsOnReload openSessions,
             MeterRegistry meterRegistry) {
         this.path = path;
         this.interval = interval;
         this.quietPeriod = quietPeriod;
         this.routeFile = routeFile;
         this.dryRun = dryRun;
-        this.gatewayProperties = gatewayProperties;
+        this.repository = repository;
         this.publisher = publisher;
+        this.openSessions = openSessions;
         this.applied = reloads(meterRegistry, "success");
         this.rejected = reloads(meterRegistry, "rejected");
     }
@@ -108,7 +111,7 @@ class RouteFileWatcher implements SmartLifecycle {
         }
         boolean first = this.lastChecked == null;
         this.lastChecked = state;
-        List<RouteDefinition> running = List.copyOf(this.gatewayProperties.getRoutes());
+        List<RouteDefinition> running = this.repository.routes();
         if (state.problem() != null) {
             logger.info(
                     "Route file {} is {}; keeping the {} running routes", this.path, state.problem(), running.size());
@@ -142,15 +145,17 @@ class RouteFileWatcher implements SmartLifecycle {
             }
             return;
         }
-        // PropertiesRouteDefinitionLocator reads these on every refresh: the same list Boot bound at startup.
-        this.gatewayProperties.setRoutes(new ArrayList<>(routes.get()));
+        this.repository.replace(routes.get());
         this.publisher.publishEvent(new RefreshRoutesEvent(this));
         this.applied.increment();
+        // After the refresh: a client whose session is closed reconnects to the routes now in force.
+        List<String> sessions = this.openSessions.apply(running, routes.get());
         logger.info(
-                "Routes reloaded from {}: {}; {} routes in force",
+                "Routes reloaded from {}: {}; {} routes in force{}",
                 this.path,
                 changes.isEmpty() ? "reordered" : changes,
-                routes.get().size());
+                routes.get().size(),
+                sessions.isEmpty() ? "" : "; open sessions: " + String.join("; ", sessions));
     }
 
     @Override

@@ -1,6 +1,6 @@
 package io.wsgate.session;
 
-import io.wsgate.metrics.Direction;
+import io.wsgate.vocabulary.Direction;
 import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
 import java.util.Locale;

@@ -1,7 +1,8 @@
 package io.wsgate.session;
 
-import io.wsgate.metrics.Direction;
-import io.wsgate.metrics.GatewayCloseReason;
+import io.wsgate.vocabulary.Direction;
+import io.wsgate.vocabulary.GatewayCloseReason;
+import io.wsgate.vocabulary.Leg;
 import java.time.Duration;
 import org.springframework.web.reactive.socket.CloseStatus;
 
@@ -35,8 +36,27 @@ public record GatewayClose(GatewayCloseReason reason, CloseStatus toClient, Clos
                 GatewayCloseReason.RELAY_ERROR, status, status, "the " + leg.tag() + " leg failed in the relay");
     }
 
+    /** A reload removed the session's route: both legs get 1001, so the client reconnects to the routes in force. */
+    public static GatewayClose routeRemoved() {
+        return bothLegs(GatewayCloseReason.ROUTE_REMOVED, "route removed", "a route reload removed the route");
+    }
+
+    /** A reload gave the session's route another uri: both legs get 1001, so the client reconnects to the new one. */
+    public static GatewayClose uriChanged() {
+        return bothLegs(GatewayCloseReason.URI_CHANGED, "route changed", "a route reload changed the route's uri");
+    }
+
     public static GatewayClose shutdown() {
         return bothLegs(GatewayCloseReason.SHUTDOWN, "going away", "gateway shutting down");
+    }
+
+    /**
+     * An operator's close through the management endpoint: the client gets {@code toClient} (1001, 1008, 1012 "service
+     * restart", 1013 "try again later"...), the backend 1001 with the same reason, as its peer is going away.
+     */
+    public static GatewayClose byOperator(CloseStatus toClient, String detail) {
+        String reason = toClient.getReason() != null ? toClient.getReason() : "";
+        return new GatewayClose(GatewayCloseReason.OPERATOR, toClient, new CloseStatus(GOING_AWAY, reason), detail);
     }
 
     /** The sender gets 1009; the other leg a clean 1001 saying why its peer is gone. */
@@ -57,7 +77,7 @@ public record GatewayClose(GatewayCloseReason reason, CloseStatus toClient, Clos
     }
 
     /**
-     * The backend broke a frame rule ({@link BackendFrameCheck}; {@code status}: 1009 or 1008 with why). A message
+     * The backend broke a frame rule ({@code pipeline.FrameCheck}; {@code status}: 1009 or 1008 with why). A message
      * too big closes both legs as {@link #messageTooBig} does; a broken cap gives the backend {@code status} and the
      * client a clean 1001 saying its backend failed.
      */

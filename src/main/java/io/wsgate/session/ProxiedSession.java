@@ -1,12 +1,16 @@
 package io.wsgate.session;
 
 import io.wsgate.config.RoutePolicy;
-import io.wsgate.metrics.ClosedBy;
-import io.wsgate.metrics.Direction;
 import io.wsgate.metrics.RouteMeters;
+import io.wsgate.vocabulary.ClosedBy;
+import io.wsgate.vocabulary.Direction;
+import io.wsgate.vocabulary.Leg;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.security.SecureRandom;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import org.springframework.web.reactive.socket.CloseStatus;
 import org.springframework.web.reactive.socket.WebSocketMessage;
@@ -17,6 +21,15 @@ import org.springframework.web.reactive.socket.WebSocketSession;
  * ({@link SessionLifecycle}). Feeds the route's meters and the session log.
  */
 public final class ProxiedSession {
+
+    // Session ids: unique in this process, and across restarts by the process's random prefix.
+    private static final String ID_PREFIX = Long.toString(new SecureRandom().nextInt(36 * 36 * 36 * 36), 36) + "-";
+
+    private static final AtomicLong IDS = new AtomicLong();
+
+    private final String id = ID_PREFIX + Long.toString(IDS.incrementAndGet(), 36);
+
+    private final Instant openedAt = Instant.now();
 
     private final String routeId;
 
@@ -43,6 +56,12 @@ public final class ProxiedSession {
 
     private volatile WebSocketSession backend;
 
+    private volatile String subprotocol;
+
+    private volatile boolean clientCompressed;
+
+    private volatile boolean backendCompressed;
+
     public ProxiedSession(
             String routeId,
             InetSocketAddress clientAddress,
@@ -58,16 +77,37 @@ public final class ProxiedSession {
         this.policy = policy;
     }
 
+    /** This session's id, unique in the process: the management endpoint's handle on it. */
+    public String id() {
+        return this.id;
+    }
+
     public String routeId() {
         return this.routeId;
     }
 
-    InetSocketAddress clientAddress() {
+    public InetSocketAddress clientAddress() {
         return this.clientAddress;
     }
 
-    URI backendUri() {
+    /** The backend instance this session is connected to (after load balancing). */
+    public URI backendUri() {
         return this.backendUri;
+    }
+
+    /** When the backend handshake began. */
+    public Instant openedAt() {
+        return this.openedAt;
+    }
+
+    /** The subprotocol the backend selected, or {@code null}. */
+    public String subprotocol() {
+        return this.subprotocol;
+    }
+
+    /** Whether permessage-deflate was negotiated on {@code leg}. */
+    public boolean compressed(Leg leg) {
+        return leg == Leg.CLIENT ? this.clientCompressed : this.backendCompressed;
     }
 
     public RoutePolicy policy() {
@@ -92,9 +132,13 @@ public final class ProxiedSession {
     }
 
     /** The client is upgraded and relaying to {@code backend}: the session is open. */
-    void opened(WebSocketSession client, WebSocketSession backend) {
+    void opened(
+            WebSocketSession client, WebSocketSession backend, boolean clientCompressed, boolean backendCompressed) {
         this.client = client;
         this.backend = backend;
+        this.subprotocol = backend.getHandshakeInfo().getSubProtocol();
+        this.clientCompressed = clientCompressed;
+        this.backendCompressed = backendCompressed;
         this.meters.sessionOpened();
     }
 
@@ -110,11 +154,13 @@ public final class ProxiedSession {
         this.frameLog.log(this, direction, message);
     }
 
-    long messages(Direction direction) {
+    /** Text, binary, ping and pong messages relayed in {@code direction} so far. */
+    public long messages(Direction direction) {
         return this.counts.get(direction.ordinal() * 2);
     }
 
-    long bytes(Direction direction) {
+    /** Payload bytes relayed in {@code direction} so far. */
+    public long bytes(Direction direction) {
         return this.counts.get(direction.ordinal() * 2 + 1);
     }
 

@@ -1,7 +1,8 @@
 package io.wsgate.session;
 
 import io.netty.channel.Channel;
-import io.wsgate.metrics.ClosedBy;
+import io.wsgate.vocabulary.ClosedBy;
+import io.wsgate.vocabulary.Leg;
 import java.util.concurrent.atomic.AtomicReference;
 import org.springframework.web.reactive.socket.CloseStatus;
 import reactor.core.publisher.Mono;
@@ -131,7 +132,7 @@ public final class SessionLifecycle {
     }
 
     /**
-     * The peer of {@code leg} sent what the gateway refuses (see {@code ClientFrameCheck}, {@code BackendFrameCheck}):
+     * The peer of {@code leg} sent what the gateway refuses (see {@code pipeline.FrameCheck}):
      * it gets {@code status}, the other leg 1001 (its peer went away, and why). Closed by the gateway, with {@code
      * status}'s code; a backend's is also counted as a gateway close ({@link GatewayClose#backendFailed}).
      */

@@ -1,7 +1,8 @@
 package io.wsgate.session;
 
 import io.wsgate.config.RedactedUri;
-import io.wsgate.metrics.Direction;
+import io.wsgate.vocabulary.Direction;
+import io.wsgate.vocabulary.Leg;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import org.slf4j.Logger;

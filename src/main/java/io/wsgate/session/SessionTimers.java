@@ -1,13 +1,14 @@
 package io.wsgate.session;
 
 import io.wsgate.config.RoutePolicy;
-import io.wsgate.metrics.ClosedBy;
-import io.wsgate.metrics.Direction;
+import io.wsgate.vocabulary.Direction;
+import io.wsgate.vocabulary.Leg;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.EnumMap;
 import java.util.HexFormat;
-import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -43,12 +44,14 @@ final class SessionTimers implements Disposable {
 
     private final Disposable.Swap idleCheck = Disposables.swap();
 
-    private final Keepalive[] keepalive = {new Keepalive(Leg.CLIENT), new Keepalive(Leg.BACKEND)};
+    private final Map<Leg, Keepalive> keepalive =
+            new EnumMap<>(Map.of(Leg.CLIENT, new Keepalive(Leg.CLIENT), Leg.BACKEND, new Keepalive(Leg.BACKEND)));
 
     private SessionTimers(ProxiedSession session, Scheduler scheduler) {
         this.session = session;
         this.scheduler = scheduler;
-        this.tasks.addAll(List.of(this.idleCheck, this.keepalive[0].pongCheck, this.keepalive[1].pongCheck));
+        this.tasks.add(this.idleCheck);
+        this.keepalive.values().forEach(leg -> this.tasks.add(leg.pongCheck));
     }
 
     /** Starts the timers the session's route has on; {@link #dispose()} stops them when the session ends. */
@@ -81,7 +84,7 @@ final class SessionTimers implements Disposable {
             return false;
         }
         // A pong from the client travels client-to-backend: it answers the ping sent to the client.
-        Keepalive leg = this.keepalive[(direction == Direction.CLIENT_TO_BACKEND ? Leg.CLIENT : Leg.BACKEND).ordinal()];
+        Keepalive leg = this.keepalive.get(direction.sender());
         long answered = keepaliveNumber(message.getPayload());
         if (answered <= 0 || answered > leg.sent.get()) {
             return false;
@@ -105,8 +108,8 @@ final class SessionTimers implements Disposable {
     }
 
     private void ping() {
-        ping(this.keepalive[0], this.session.client());
-        ping(this.keepalive[1], this.session.backend());
+        ping(this.keepalive.get(Leg.CLIENT), this.session.client());
+        ping(this.keepalive.get(Leg.BACKEND), this.session.backend());
     }
 
     private void ping(Keepalive keepalive, WebSocketSession leg) {
@@ -115,10 +118,9 @@ final class SessionTimers implements Disposable {
         }
         long number = keepalive.sent.incrementAndGet();
         byte[] payload = pingPayload(number);
-        ClosedBy peer = keepalive.leg.closedBy();
         // A send of its own beside the relay's: Reactor Netty writes each frame whole, so they interleave safely.
         leg.send(Mono.just(leg.pingMessage(factory -> factory.wrap(payload)))).subscribe(null, ex -> {});
-        this.session.meters().keepalivePing(peer);
+        this.session.meters().keepalivePing(keepalive.leg);
         Duration pongTimeout = this.session.policy().pongTimeout();
         if (RoutePolicy.isOn(pongTimeout) && keepalive.pongCheckPending.compareAndSet(false, true)) {
             keepalive.pongCheck.update(this.scheduler.schedule(
@@ -129,7 +131,7 @@ final class SessionTimers implements Disposable {
     private void checkPong(Keepalive keepalive, long number, Duration pongTimeout) {
         keepalive.pongCheckPending.set(false);
         if (keepalive.answered.get() < number && !this.session.lifecycle().isEnding()) {
-            this.session.meters().keepaliveUnanswered(keepalive.leg.closedBy());
+            this.session.meters().keepaliveUnanswered(keepalive.leg);
             close(GatewayClose.pongTimeout(keepalive.leg, pongTimeout));
         }
     }

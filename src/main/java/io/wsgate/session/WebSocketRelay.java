@@ -1,8 +1,11 @@
 package io.wsgate.session;
 
 import io.netty.channel.Channel;
-import io.wsgate.metrics.Direction;
+import io.netty.channel.ChannelHandler;
+import io.netty.handler.codec.http.websocketx.extensions.WebSocketExtensionDecoder;
+import io.wsgate.vocabulary.Direction;
 import java.lang.reflect.Method;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,12 +31,12 @@ public class WebSocketRelay {
 
     private static final Method GET_DELEGATE = delegateAccessor();
 
-    private final OpenSessions openSessions;
+    private final SessionRegistry sessions;
 
     private final Scheduler timerScheduler;
 
-    WebSocketRelay(OpenSessions openSessions, Scheduler timerScheduler) {
-        this.openSessions = openSessions;
+    WebSocketRelay(SessionRegistry sessions, Scheduler timerScheduler) {
+        this.sessions = sessions;
         this.timerScheduler = timerScheduler;
     }
 
@@ -43,9 +46,10 @@ public class WebSocketRelay {
     public Mono<Void> relay(
             WebSocketSession client, WebSocketSession backend, Runnable releaseBackend, ProxiedSession session) {
         SessionLifecycle lifecycle = session.lifecycle();
-        lifecycle.clientUpgraded(channel(client));
-        session.opened(client, backend);
-        this.openSessions.add(session);
+        Channel clientChannel = channel(client);
+        lifecycle.clientUpgraded(clientChannel);
+        session.opened(client, backend, hasExtension(clientChannel), hasExtension(channel(backend)));
+        this.sessions.opened(session);
         SessionTimers timers = SessionTimers.start(session, this.timerScheduler);
         SessionLog.clientUpgraded(session);
 
@@ -65,9 +69,11 @@ public class WebSocketRelay {
         return lifecycle.ended().doFinally(signal -> {
             sends.dispose();
             timers.dispose();
-            this.openSessions.remove(session);
+            SessionLifecycle.Ending ending = session.closed();
+            // After the close is counted: whoever sees the gauge back at zero also sees this session's close.
+            this.sessions.ended(session);
             releaseBackend.run();
-            SessionLog.finished(session, session.closed());
+            SessionLog.finished(session, ending);
         });
     }
 
@@ -92,6 +98,19 @@ public class WebSocketRelay {
                     session.relayed(direction, message);
                     message.retain();
                 });
+    }
+
+    /** Whether a WebSocket extension (permessage-deflate, the only one wsgate negotiates) runs on {@code channel}. */
+    private static boolean hasExtension(Channel channel) {
+        if (channel == null) {
+            return false;
+        }
+        for (Map.Entry<String, ChannelHandler> handler : channel.pipeline()) {
+            if (handler.getValue() instanceof WebSocketExtensionDecoder) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -3,7 +3,7 @@ package io.wsgate.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
-import io.wsgate.metrics.Direction;
+import io.wsgate.vocabulary.Direction;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

@@ -7,17 +7,21 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
+import tools.jackson.databind.json.JsonMapper;
 
 /** {@code helm lint} and {@code helm template} of {@code helm/wsgate}: defaults, variants, schema. */
 class HelmChartTests {
@@ -311,6 +315,293 @@ class HelmChartTests {
                 .doesNotContain("id: echo");
     }
 
+    @Test
+    void imageIsPulledByDigestWhenOneIsSet(@TempDir Path copy) throws IOException {
+        String digest = "sha256:" + "ab".repeat(32);
+        RenderedChart byTag = RenderedChart.render();
+        RenderedChart byDigest = RenderedChart.render(
+                withHooksAsManifests(copy),
+                t -> t.set("image.repository", "registry.example.com/wsgate")
+                        .set("image.tag", "1.2.3")
+                        .set("image.digest", digest));
+
+        assertThat(at(byTag.gatewayContainer(), "image")).isEqualTo("wsgate:0.1.0-SNAPSHOT");
+        for (String path : List.of(
+                "Deployment/demo-wsgate/spec.template.spec.containers.0.image",
+                "Deployment/demo-wsgate-echo/spec.template.spec.containers.0.image",
+                "Pod/demo-wsgate-test/spec.containers.0.image")) {
+            String[] parts = path.split("/", 3);
+            assertThat(at(byDigest.get(parts[0], parts[1]), parts[2]))
+                    .as(path)
+                    .isEqualTo("registry.example.com/wsgate@" + digest);
+        }
+    }
+
+    @Test
+    void extraEnvVolumesPullSecretsAnnotationsAndPriorityReachTheGatewayPod() {
+        RenderedChart chart = RenderedChart.render(t -> t.set("imagePullSecrets[0].name", "registry-login")
+                .set("extraEnv[0].name", "LOGGING_LEVEL_WSGATE_SESSION")
+                .set("extraEnv[0].value", "DEBUG")
+                .set("extraEnv[1].name", "TOKEN")
+                .set("extraEnv[1].valueFrom.secretKeyRef.name", "wsgate-secrets")
+                .set("extraEnv[1].valueFrom.secretKeyRef.key", "token")
+                .set("extraVolumes[0].name", "keystore")
+                .set("extraVolumes[0].secret.secretName", "wsgate-tls")
+                .set("extraVolumeMounts[0].name", "keystore")
+                .set("extraVolumeMounts[0].mountPath", "/app/tls")
+                .set("extraVolumeMounts[0].readOnly", true)
+                .set("podAnnotations.example\\.com/team", "edge")
+                .set("priorityClassName", "gateway-critical"));
+        Map<String, Object> pod = RenderedChart.asMap(at(chart.get("Deployment", "demo-wsgate"), "spec.template"));
+        Map<String, Object> container = chart.gatewayContainer();
+
+        assertThat(at(pod, "spec.imagePullSecrets")).isEqualTo(List.of(Map.of("name", "registry-login")));
+        assertThat(at(chart.get("Deployment", "demo-wsgate-echo"), "spec.template.spec.imagePullSecrets"))
+                .isEqualTo(List.of(Map.of("name", "registry-login")));
+        assertThat(list(container, "env"))
+                .contains(
+                        Map.of("name", "LOGGING_LEVEL_WSGATE_SESSION", "value", "DEBUG"),
+                        Map.of(
+                                "name",
+                                "TOKEN",
+                                "valueFrom",
+                                Map.of("secretKeyRef", Map.of("name", "wsgate-secrets", "key", "token"))));
+        // The chart's own mounts and volumes stay.
+        assertThat(list(container, "volumeMounts"))
+                .extracting(m -> at(m, "mountPath"))
+                .containsExactly("/app/config", "/tmp", "/app/tls");
+        assertThat(list(pod, "spec.volumes"))
+                .contains(Map.of("name", "keystore", "secret", Map.of("secretName", "wsgate-tls")));
+        assertThat(at(pod, "metadata.annotations.example\\.com/team")).isEqualTo("edge");
+        assertThat(at(pod, "metadata.annotations.checksum/config")).isNotNull();
+        assertThat(at(pod, "spec.priorityClassName")).isEqualTo("gateway-critical");
+
+        Map<String, Object> defaults =
+                RenderedChart.asMap(at(RenderedChart.render().get("Deployment", "demo-wsgate"), "spec.template.spec"));
+        assertThat(defaults).doesNotContainKeys("priorityClassName", "imagePullSecrets");
+    }
+
+    @Test
+    void gatewayPodsSpreadAcrossNodesByDefaultAndTheSpreadCanBeReplaced() {
+        Map<String, Object> deployment = RenderedChart.render().get("Deployment", "demo-wsgate");
+
+        assertThat(at(deployment, "spec.template.spec.topologySpreadConstraints"))
+                .isEqualTo(List.of(Map.of(
+                        "maxSkew",
+                        1,
+                        "topologyKey",
+                        "kubernetes.io/hostname",
+                        "whenUnsatisfiable",
+                        "ScheduleAnyway",
+                        "labelSelector",
+                        Map.of("matchLabels", at(deployment, "spec.selector.matchLabels")))));
+
+        Map<String, Object> zones = RenderedChart.render(t -> t.set("topologySpreadConstraints[0].maxSkew", 2)
+                        .set("topologySpreadConstraints[0].topologyKey", "topology.kubernetes.io/zone")
+                        .set("topologySpreadConstraints[0].whenUnsatisfiable", "DoNotSchedule")
+                        .set("topologySpreadConstraints[0].labelSelector.matchLabels.app", "custom"))
+                .get("Deployment", "demo-wsgate");
+        assertThat(at(zones, "spec.template.spec.topologySpreadConstraints"))
+                .isEqualTo(List.of(Map.of(
+                        "maxSkew",
+                        2,
+                        "topologyKey",
+                        "topology.kubernetes.io/zone",
+                        "whenUnsatisfiable",
+                        "DoNotSchedule",
+                        "labelSelector",
+                        Map.of("matchLabels", Map.of("app", "custom")))));
+
+        Map<String, Object> none = RenderedChart.render(t -> t.set("topologySpreadConstraints", "null"))
+                .get("Deployment", "demo-wsgate");
+        assertThat(RenderedChart.asMap(at(none, "spec.template.spec"))).doesNotContainKey("topologySpreadConstraints");
+    }
+
+    @Test
+    void autoscalerScalesDownOnePodAtATimeAfterALongStabilizationWindow() {
+        Map<String, Object> hpa = RenderedChart.render(t -> t.set("autoscaling.enabled", true))
+                .get("HorizontalPodAutoscaler", "demo-wsgate");
+
+        // Each removed pod is a reconnect wave for the sessions it held.
+        assertThat(at(hpa, "spec.behavior"))
+                .isEqualTo(Map.of(
+                        "scaleDown",
+                        Map.of(
+                                "stabilizationWindowSeconds",
+                                600,
+                                "policies",
+                                List.of(Map.of("type", "Pods", "value", 1, "periodSeconds", 300)))));
+
+        Map<String, Object> tuned = RenderedChart.render(t -> t.set("autoscaling.enabled", true)
+                        .set("autoscaling.behavior.scaleDown.stabilizationWindowSeconds", 1800)
+                        .set("autoscaling.behavior.scaleUp.stabilizationWindowSeconds", 60))
+                .get("HorizontalPodAutoscaler", "demo-wsgate");
+        assertThat(at(tuned, "spec.behavior.scaleDown.stabilizationWindowSeconds"))
+                .isEqualTo(1800);
+        assertThat(at(tuned, "spec.behavior.scaleDown.policies.0.value")).isEqualTo(1);
+        assertThat(at(tuned, "spec.behavior.scaleUp.stabilizationWindowSeconds"))
+                .isEqualTo(60);
+    }
+
+    @Test
+    void helmTestHookRunsTheImagesOwnProbeThroughTheTrafficService(@TempDir Path copy) throws IOException {
+        Path hooks = withHooksAsManifests(copy);
+        RenderedChart chart = RenderedChart.render(hooks, t -> t);
+        Map<String, Object> pod = chart.get("Pod", "demo-wsgate-test");
+        Map<String, Object> container =
+                RenderedChart.asMap(list(pod, "spec.containers").get(0));
+
+        assertThat(at(pod, "metadata.annotations.rendered\\.helm\\.sh/hook")).isEqualTo("test");
+        assertThat(at(pod, "spec.restartPolicy")).isEqualTo("Never");
+        assertThat(at(container, "image")).isEqualTo(at(chart.gatewayContainer(), "image"));
+        assertThat(at(container, "command"))
+                .isEqualTo(List.of(
+                        "java",
+                        "-cp",
+                        "/app/application.jar",
+                        "io.wsgate.echo.EchoProbe",
+                        "ws://demo-wsgate:8080/ws/helm-test",
+                        "hello from helm test",
+                        "HELLO FROM HELM TEST"));
+        // Not a gateway pod: the Services and the PDB must not select it.
+        assertThat(at(pod, "metadata.labels.app\\.kubernetes\\.io/component")).isEqualTo("test");
+        assertThat(at(chart.get("Service", "demo-wsgate"), "spec.selector.app\\.kubernetes\\.io/component"))
+                .isEqualTo("gateway");
+        assertThat(at(container, "securityContext.readOnlyRootFilesystem")).isEqualTo(true);
+        assertThat(at(pod, "spec.securityContext.runAsNonRoot")).isEqualTo(true);
+        assertThat(at(pod, "spec.automountServiceAccountToken")).isEqualTo(false);
+
+        Map<String, Object> custom = RenderedChart.render(
+                        hooks,
+                        t -> t.set("service.port", 80)
+                                .set("tests.path", "/chat/probe")
+                                .set("tests.message", "ping")
+                                .set("tests.expectedReply", ""))
+                .get("Pod", "demo-wsgate-test");
+        assertThat(list(custom, "spec.containers.0.command")).endsWith("ws://demo-wsgate:80/chat/probe", "ping");
+
+        assertThat(RenderedChart.render(hooks, t -> t.set("tests.enabled", false))
+                        .find("Pod", "demo-wsgate-test"))
+                .isEmpty();
+    }
+
+    /**
+     * A copy of the chart whose hooks render as plain manifests: helm-java's template (like its dry-run install)
+     * leaves hooks out, so the hook annotation is renamed to {@code rendered.helm.sh/hook} in the copy.
+     */
+    private static Path withHooksAsManifests(Path copy) throws IOException {
+        return RenderedChart.copyReplacing(copy, "helm.sh/hook:", "rendered.helm.sh/hook:", 1);
+    }
+
+    @Test
+    void notesSayHowToConnectTestAndWatch() {
+        String notes = notes(t -> t);
+
+        assertThat(notes)
+                .contains("kubectl -n wsgate port-forward svc/demo-wsgate 8080:8080")
+                .contains("kubectl -n wsgate port-forward svc/demo-wsgate-mgmt 8081:8081")
+                .contains("npx wscat -c ws://localhost:8080/ws/")
+                .contains("helm test demo -n wsgate --logs")
+                .contains("logs -f deploy/demo-wsgate")
+                .contains("curl -s localhost:8081/actuator/health/routes")
+                .doesNotContain("PrometheusRule", "dashboard");
+
+        // No Prometheus Operator here: the rule is not created, and the notes say so.
+        assertThat(notes(t -> t.set("prometheusRule.enabled", true).set("grafanaDashboard.enabled", true)))
+                .contains(
+                        "WARNING: prometheusRule.enabled is on but the cluster does not serve monitoring.coreos.com/v1")
+                .contains("ConfigMap demo-wsgate-dashboard holds the Grafana dashboard")
+                .contains("grafana_dashboard=1");
+    }
+
+    /** NOTES.txt as {@code helm install --dry-run} prints it ({@code helm template} does not render it). */
+    private static String notes(java.util.function.UnaryOperator<com.marcnuri.helm.InstallCommand> values) {
+        String output = values.apply(new Helm(RenderedChart.CHART)
+                        .install()
+                        .withName(RenderedChart.RELEASE)
+                        .withNamespace("wsgate")
+                        .clientOnly()
+                        .dryRun())
+                .call()
+                .getOutput();
+        assertThat(output).contains("NOTES:");
+        return output.substring(output.indexOf("NOTES:"));
+    }
+
+    @Test
+    void prometheusRuleIsRenderedOnlyWhenSwitchedOnAndTheOperatorsApiIsServed() {
+        // helm template's offline capabilities have no monitoring.coreos.com/v1 (helm-java 0.0.15 has no
+        // --api-versions): the switch alone renders nothing.
+        assertThat(RenderedChart.render(t -> t.set("prometheusRule.enabled", true))
+                        .kinds())
+                .noneMatch(k -> k.startsWith("PrometheusRule/"));
+        assertThat(RenderedChart.render().kinds()).noneMatch(k -> k.startsWith("PrometheusRule/"));
+    }
+
+    @Test
+    void prometheusRuleCarriesTheAlertsOfDeployPrometheusWhereTheApiIsServed(@TempDir Path copy) throws IOException {
+        Path chart = withOperatorApi(copy);
+
+        assertThat(RenderedChart.render(chart, t -> t).kinds()).noneMatch(k -> k.startsWith("PrometheusRule/"));
+        Map<String, Object> rule = RenderedChart.render(
+                        chart, t -> t.set("prometheusRule.enabled", true).set("prometheusRule.labels.release", "kps"))
+                .get("PrometheusRule", "demo-wsgate");
+
+        assertThat(at(rule, "apiVersion")).isEqualTo("monitoring.coreos.com/v1");
+        assertThat(at(rule, "metadata.labels.release")).isEqualTo("kps");
+        Map<String, Object> alerts =
+                new Yaml(new SafeConstructor(new LoaderOptions())).load(Files.readString(AlertRulesTests.RULES));
+        assertThat(at(rule, "spec.groups")).isEqualTo(alerts.get("groups"));
+
+        Map<String, Object> linked = RenderedChart.render(
+                        chart,
+                        t -> t.set("prometheusRule.enabled", true)
+                                .set("prometheusRule.runbookUrl", "https://docs.example.com/wsgate/runbook"))
+                .get("PrometheusRule", "demo-wsgate");
+        assertThat(list(linked, "spec.groups.0.rules"))
+                .extracting(r -> at(r, "annotations.runbook_url"))
+                .contains("https://docs.example.com/wsgate/runbook#wsgatedown")
+                .allMatch(url -> ((String) url).startsWith("https://docs.example.com/wsgate/runbook#wsgate"));
+    }
+
+    /**
+     * A copy of the chart whose templates see monitoring.coreos.com/v1 as served: the capability check replaced by
+     * {@code true}, the stand-in for {@code helm template --api-versions monitoring.coreos.com/v1}.
+     */
+    private static Path withOperatorApi(Path copy) throws IOException {
+        return RenderedChart.copyReplacing(
+                copy, ".Capabilities.APIVersions.Has \"monitoring.coreos.com/v1\"", "true", 2);
+    }
+
+    @Test
+    void grafanaDashboardConfigMapIsForTheSidecarAndOnlyWhenSwitchedOn() throws IOException {
+        assertThat(RenderedChart.render().find("ConfigMap", "demo-wsgate-dashboard"))
+                .isEmpty();
+
+        Map<String, Object> dashboard = RenderedChart.render(t -> t.set("grafanaDashboard.enabled", true)
+                        .set("grafanaDashboard.annotations.grafana_folder", "wsgate"))
+                .get("ConfigMap", "demo-wsgate-dashboard");
+
+        assertThat(at(dashboard, "metadata.labels.grafana_dashboard")).isEqualTo("1");
+        assertThat(at(dashboard, "metadata.annotations.grafana_folder")).isEqualTo("wsgate");
+        JsonMapper json = JsonMapper.builder().build();
+        assertThat(json.readTree((String) at(dashboard, "data.wsgate\\.json")))
+                .isEqualTo(json.readTree(Files.readString(Path.of("deploy/grafana/dashboards/wsgate.json"))));
+    }
+
+    @Test
+    void serviceMonitorNamesTheJobAsTheAlertsSelectIt() {
+        Map<String, Object> monitor =
+                RenderedChart.render(t -> t.set("serviceMonitor.enabled", true)).get("ServiceMonitor", "demo-wsgate");
+
+        // job = the management Service's app.kubernetes.io/name label, "wsgate": alerts.yml selects job="wsgate".
+        assertThat(at(monitor, "spec.jobLabel")).isEqualTo("app.kubernetes.io/name");
+        assertThat(at(
+                        RenderedChart.render().get("Service", "demo-wsgate-mgmt"),
+                        "metadata.labels.app\\.kubernetes\\.io/name"))
+                .isEqualTo("wsgate");
+    }
+
     @ParameterizedTest(name = "{0}={1}")
     @CsvSource({
         "drain.window, 20 seconds",
@@ -319,6 +610,11 @@ class HelmChartTests {
         "replicaCount, 0",
         "unknownTopLevelKey, x",
         "image.pullPolicy, Sometimes",
+        "image.digest, latest",
+        // Renamed to extraEnv, as in other gateway charts: the old key is rejected, not ignored.
+        "env[0].name, JAVA_OPTS",
+        "topologySpreadConstraints[0].maxSkew, 1",
+        "tests.path, ws/no-slash",
     })
     void schemaRejectsBadValues(String key, String value) {
         assertThatThrownBy(() -> RenderedChart.render(t -> t.set(key, value)))

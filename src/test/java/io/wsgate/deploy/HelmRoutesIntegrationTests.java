@@ -15,6 +15,10 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.builder.SpringApplicationBuilder;
@@ -56,6 +60,70 @@ class HelmRoutesIntegrationTests {
                 assertThat(status(management, "/livez")).isEqualTo(200);
             }
         }
+    }
+
+    @Test
+    void helmTestHookPassesThroughTheRenderedRoutesAndFailsOnAWrongReply(@TempDir Path copy) throws Exception {
+        try (EchoBackend echo = EchoBackend.start()) {
+            String yaml = RenderedChart.render()
+                    .applicationYaml()
+                    .replace("demo-wsgate-echo:8088", "127.0.0.1:" + echo.port());
+            Files.writeString(this.config.resolve("application.yml"), yaml);
+            // The test Pod's command exactly as rendered (helm-java leaves hooks out of its output: see
+            // HelmChartTests).
+            Map<String, Object> pod = RenderedChart.render(
+                            RenderedChart.copyReplacing(copy, "helm.sh/hook:", "rendered.helm.sh/hook:", 1), t -> t)
+                    .get("Pod", "demo-wsgate-test");
+            List<String> command = RenderedChart.list(pod, "spec.containers.0.command").stream()
+                    .map(String.class::cast)
+                    .toList();
+
+            try (ConfigurableApplicationContext gateway = startGateway(FreePorts.next())) {
+                int port =
+                        ((WebServerApplicationContext) gateway).getWebServer().getPort();
+                // Cluster DNS and the image's layout stand-ins: the Service is this gateway, the jar its classes.
+                List<String> local = command.stream()
+                        .map(arg -> arg.replace("demo-wsgate:8080", "127.0.0.1:" + port)
+                                .replace(
+                                        "/app/application.jar",
+                                        Path.of("target/classes")
+                                                .toAbsolutePath()
+                                                .toString()))
+                        .toList();
+
+                String[] passed = run(local);
+                assertThat(passed[0]).as(passed[1]).isEqualTo("0");
+                assertThat(passed[1]).contains("\"hello from helm test\" -> \"HELLO FROM HELM TEST\"");
+
+                List<String> wrong = new ArrayList<>(local);
+                wrong.set(wrong.size() - 1, "something else");
+                String[] failed = run(wrong);
+                assertThat(failed[0]).isEqualTo("1");
+                assertThat(failed[1]).contains("FAIL", "expected \"something else\", got \"HELLO FROM HELM TEST\"");
+
+                List<String> noRoute = new ArrayList<>(local);
+                noRoute.replaceAll(arg -> arg.replace("/ws/helm-test", "/nowhere/helm-test"));
+                String[] refused = run(noRoute);
+                assertThat(refused[0]).isEqualTo("1");
+                assertThat(refused[1]).contains("FAIL ws://127.0.0.1:" + port + "/nowhere/helm-test");
+            }
+        }
+    }
+
+    /** Runs {@code command} with this JVM's {@code java}; returns its exit code and output. */
+    private String[] run(List<String> command) throws Exception {
+        List<String> withJava = new ArrayList<>(command);
+        withJava.set(0, Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        Path output = this.config.resolve("probe.log");
+        Process process = new ProcessBuilder(withJava)
+                .redirectErrorStream(true)
+                .redirectOutput(output.toFile())
+                .start();
+        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new AssertionError("probe did not finish: " + Files.readString(output));
+        }
+        return new String[] {Integer.toString(process.exitValue()), Files.readString(output)};
     }
 
     @Test

@@ -4,12 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.TemplateCommand;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -29,7 +32,12 @@ final class RenderedChart {
 
     /** Renders with the chart's defaults and whatever {@code values} sets or adds. */
     static RenderedChart render(UnaryOperator<TemplateCommand> values) {
-        String yaml = values.apply(new Helm(CHART).template().withName(RELEASE).withNamespace("wsgate"))
+        return render(CHART, values);
+    }
+
+    /** Renders the chart in {@code chart} (a modified copy, for what {@code helm template} cannot set). */
+    static RenderedChart render(Path chart, UnaryOperator<TemplateCommand> values) {
+        String yaml = values.apply(new Helm(chart).template().withName(RELEASE).withNamespace("wsgate"))
                 .call();
         List<Map<String, Object>> manifests = new ArrayList<>();
         for (Object document : new Yaml(new SafeConstructor(new LoaderOptions())).loadAll(yaml)) {
@@ -38,6 +46,28 @@ final class RenderedChart {
             }
         }
         return new RenderedChart(manifests);
+    }
+
+    /**
+     * Copies the chart to {@code copy} with {@code text} replaced by {@code replacement} in its files, for what
+     * helm-java cannot render or set (hooks, API versions); {@code files} is how many files must contain it.
+     */
+    static Path copyReplacing(Path copy, String text, String replacement, int files) throws IOException {
+        int replaced = 0;
+        try (Stream<Path> all = Files.walk(CHART)) {
+            for (Path file : all.filter(Files::isRegularFile).toList()) {
+                Path target = copy.resolve(CHART.relativize(file).toString());
+                Files.createDirectories(target.getParent());
+                String content = Files.readString(file);
+                if (content.contains(text)) {
+                    replaced++;
+                    content = content.replace(text, replacement);
+                }
+                Files.writeString(target, content);
+            }
+        }
+        assertThat(replaced).as("chart files containing %s", text).isEqualTo(files);
+        return copy;
     }
 
     static RenderedChart render() {

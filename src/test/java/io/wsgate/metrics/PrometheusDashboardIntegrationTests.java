@@ -3,6 +3,7 @@ package io.wsgate.metrics;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.wsgate.support.AlertRules;
 import io.wsgate.support.EchoBackend;
 import io.wsgate.support.FreePorts;
 import io.wsgate.support.GatewayRoutes;
@@ -19,8 +20,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -37,8 +42,9 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * The repo's monitoring assets against a real Prometheus: {@code deploy/prometheus/prometheus.yml} (target pointed
  * at this gateway) scrapes the gateway under a short load, every PromQL expression of
- * {@code deploy/grafana/dashboards/wsgate.json} returns data, and {@code promtool check metrics} finds nothing
- * wrong with wsgate's own meters.
+ * {@code deploy/grafana/dashboards/wsgate.json} returns data, {@code promtool check metrics} finds nothing
+ * wrong with wsgate's own meters, every metric and label the alerting rules of {@code deploy/prometheus/alerts.yml}
+ * select is exported (a renamed meter breaks the build), and Prometheus evaluates every rule without error.
  */
 @SpringBootTest(
         webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
@@ -81,16 +87,23 @@ class PrometheusDashboardIntegrationTests {
         }
     }
 
-    @Test
-    void everyDashboardQueryReturnsDataFromARealScrape(@TempDir Path work) throws Exception {
+    /** Prometheus with the repo's config and alerting rules, scraping this gateway every second. */
+    private PrometheusServer startPrometheus(Path work) throws Exception {
         String config = Files.readString(Path.of("deploy/prometheus/prometheus.yml"))
                 .replace("gateway:8081", "127.0.0.1:" + this.managementPort)
-                .replaceAll("scrape_interval: \\S+", "scrape_interval: 1s");
+                .replaceAll("scrape_interval: \\S+", "scrape_interval: 1s")
+                .replaceAll("evaluation_interval: \\S+", "evaluation_interval: 1s");
         Path configFile = work.resolve("prometheus.yml");
         Files.writeString(configFile, config);
+        // rule_files names alerts.yml beside the config.
+        Files.copy(AlertRules.FILE, work.resolve("alerts.yml"));
+        return PrometheusServer.start(configFile, work);
+    }
 
+    @Test
+    void everyDashboardQueryReturnsDataFromARealScrape(@TempDir Path work) throws Exception {
         List<JdkWebSocketClient> openClients = List.of();
-        try (PrometheusServer prometheus = PrometheusServer.start(configFile, work)) {
+        try (PrometheusServer prometheus = startPrometheus(work)) {
             await().atMost(TIMEOUT)
                     .until(() -> prometheus.query("up{job=\"wsgate\"} == 1").contains("\"value\""));
             openClients = generateLoad();
@@ -129,6 +142,66 @@ class PrometheusDashboardIntegrationTests {
         String[] result = PrometheusServer.promtoolCheckMetrics(ours);
         assertThat(result[1]).isEmpty();
         assertThat(result[0]).isEqualTo("0");
+    }
+
+    @Test
+    void everyMetricAndLabelTheAlertRulesSelectIsExported() throws Exception {
+        closeAll(generateLoad());
+        String scrape = scrape();
+
+        Map<String, Set<String>> selectors = AlertRules.selectors();
+        assertThat(selectors).containsKeys("wsgate_sessions_active", "wsgate_route_up", "wsgate_routes_reloads_total");
+        Map<String, String> missing = new LinkedHashMap<>();
+        selectors.forEach((metric, labels) -> {
+            if (metric.equals("up")) {
+                return; // made by Prometheus, not the gateway
+            }
+            Matcher samples = Pattern.compile("(?m)^" + Pattern.quote(metric) + "[{ ](.*)$")
+                    .matcher(scrape);
+            Set<String> exported = new LinkedHashSet<>();
+            boolean found = false;
+            while (samples.find()) {
+                found = true;
+                Matcher label = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"").matcher(samples.group(1));
+                while (label.find()) {
+                    exported.add(label.group(1));
+                }
+            }
+            if (!found) {
+                missing.put(metric, "not in the scrape");
+            } else if (!exported.containsAll(labels)) {
+                missing.put(metric, "selects labels " + labels + ", exported " + exported);
+            }
+        });
+        assertThat(missing)
+                .as("series of alerts.yml the gateway does not export")
+                .isEmpty();
+    }
+
+    @Test
+    void prometheusLoadsAndEvaluatesEveryAlertRuleWithoutError(@TempDir Path work) throws Exception {
+        closeAll(generateLoad());
+        int expected = AlertRules.alerts().size();
+
+        try (PrometheusServer prometheus = startPrometheus(work)) {
+            await().atMost(TIMEOUT).untilAsserted(() -> {
+                Map<String, String> health = new LinkedHashMap<>();
+                for (JsonNode group :
+                        JSON.readTree(prometheus.rules()).path("data").path("groups")) {
+                    for (JsonNode rule : group.path("rules")) {
+                        health.put(
+                                rule.path("name").asString(),
+                                rule.path("health").asString() + " "
+                                        + rule.path("lastError").asString(""));
+                    }
+                }
+                assertThat(health).hasSize(expected);
+                assertThat(health)
+                        .allSatisfy((name, state) -> assertThat(state).as(name).isEqualTo("ok "));
+            });
+            // The gateway is scraped: the rule for a gateway down stays quiet.
+            assertThat(prometheus.query("ALERTS{alertname=\"WsgateDown\"}")).doesNotContain("WsgateDown");
+        }
     }
 
     /** Null once the query returns data (within a bounded wait), else Prometheus's last answer. */

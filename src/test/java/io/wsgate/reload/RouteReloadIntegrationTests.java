@@ -3,12 +3,14 @@ package io.wsgate.reload;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.wsgate.metrics.WsgateMeterNames;
 import io.wsgate.support.EchoBackend;
 import io.wsgate.support.FreePorts;
 import io.wsgate.support.JdkWebSocketClient;
+import io.wsgate.support.ManagementPort;
 import io.wsgate.support.RawHttp;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -18,8 +20,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -29,9 +34,14 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.cloud.gateway.config.GatewayProperties;
+import org.springframework.cloud.gateway.route.Route;
 import org.springframework.cloud.gateway.route.RouteDefinition;
+import org.springframework.cloud.gateway.route.RouteDefinitionLocator;
+import org.springframework.cloud.gateway.route.RouteLocator;
+import org.springframework.context.ApplicationContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -43,7 +53,11 @@ import org.springframework.test.context.DynamicPropertySource;
  */
 @SpringBootTest(
         webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = {"wsgate.reload.interval=200ms", "wsgate.reload.quiet-period=300ms", "wsgate.health.interval=500ms"
+        properties = {
+            "wsgate.reload.interval=200ms",
+            "wsgate.reload.quiet-period=300ms",
+            "wsgate.reload.drain-window=1s",
+            "wsgate.health.interval=500ms"
         })
 @ExtendWith(OutputCaptureExtension.class)
 class RouteReloadIntegrationTests {
@@ -64,8 +78,17 @@ class RouteReloadIntegrationTests {
     @Autowired
     MeterRegistry registry;
 
+    @LocalManagementPort
+    int managementPort;
+
     @Autowired
     GatewayProperties gatewayProperties;
+
+    @Autowired
+    RouteLocator routeLocator;
+
+    @Autowired
+    ApplicationContext context;
 
     @DynamicPropertySource
     static void routeFile(DynamicPropertyRegistry registry) throws IOException {
@@ -93,9 +116,8 @@ class RouteReloadIntegrationTests {
         publish(routes(route("stay", "/stay/**")));
         // Applied, not just served: /stay/ answers under the previous test's routes too.
         await().atMost(TIMEOUT)
-                .untilAsserted(() -> assertThat(this.gatewayProperties.getRoutes())
-                        .extracting(RouteDefinition::getId)
-                        .containsExactly("stay"));
+                .untilAsserted(() ->
+                        assertThat(routesInForce()).extracting(Route::getId).containsExactly("stay"));
         awaitStatus("/stay/", 101);
     }
 
@@ -140,6 +162,93 @@ class RouteReloadIntegrationTests {
         onRemovedRoute.sendText("open");
         assertThat(onRemovedRoute.nextText()).isEqualTo("OPEN");
         onRemovedRoute.close(1000, "");
+    }
+
+    @Test
+    void removedRouteThatSaysDrainClosesItsSessionsOverTheWindowAndOthersStay(CapturedOutput output) {
+        publish(routes(
+                route("stay", "/stay/**"), withMetadata(route("leaving", "/leaving/**"), "on-route-removed: drain")));
+        awaitStatus("/leaving/", 101);
+        List<JdkWebSocketClient> leaving = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            JdkWebSocketClient session = JdkWebSocketClient.connect(uri("/leaving/"));
+            session.sendText("before " + i);
+            assertThat(session.nextText()).isEqualTo("BEFORE " + i);
+            leaving.add(session);
+        }
+        JdkWebSocketClient staying = JdkWebSocketClient.connect(uri("/stay/"));
+        double drained = reloadSessions("route-removed", "drain");
+
+        publish(routes(route("stay", "/stay/**")));
+
+        for (JdkWebSocketClient session : leaving) {
+            assertThat(session.awaitClose()).isEqualTo(new JdkWebSocketClient.Close(1001, "route removed"));
+        }
+        staying.sendText("still routed");
+        assertThat(staying.nextText()).isEqualTo("STILL ROUTED");
+        assertThat(output).contains("open sessions: leaving removed: 3 sessions drained over 1000ms");
+        assertThat(reloadSessions("route-removed", "drain")).isEqualTo(drained + 3);
+        staying.close(1000, "");
+    }
+
+    @Test
+    void changedUriThatSaysCloseClosesItsSessionsAtOnce(CapturedOutput output) {
+        publish(routes(route("stay", "/stay/**"), route("moving", "/moving/**")));
+        awaitStatus("/moving/", 101);
+        JdkWebSocketClient moving = JdkWebSocketClient.connect(uri("/moving/"));
+        moving.sendText("before");
+        assertThat(moving.nextText()).isEqualTo("BEFORE");
+        // Its path changes with the uri: sessions are judged by the uri alone.
+        JdkWebSocketClient staying = JdkWebSocketClient.connect(uri("/stay/"));
+
+        publish(routes(
+                withMetadata(route("stay", "/stay2/**"), "on-uri-changed: close"),
+                withMetadata(deadRoute("moving", "/moving/**"), "on-uri-changed: close")));
+
+        assertThat(moving.awaitClose()).isEqualTo(new JdkWebSocketClient.Close(1001, "route changed"));
+        awaitStatus("/moving/", 502);
+        staying.sendText("same uri");
+        assertThat(staying.nextText()).isEqualTo("SAME URI");
+        assertThat(output).contains("open sessions: moving uri changed: 1 sessions closed");
+        staying.close(1000, "");
+    }
+
+    @Test
+    void openSessionsPolicyThatIsNotKeepDrainOrCloseRejectsTheFile(CapturedOutput output) {
+        publishRejected(routes(withMetadata(route("stay", "/stay/**"), "on-route-removed: later")));
+
+        assertThat(output).contains("on-route-removed").contains("later");
+        assertThat(status("/stay/")).isEqualTo(101);
+    }
+
+    @Test
+    void fileVersionReplacesTheRoutesInForceAndLeavesTheBoundConfigurationAlone() {
+        publish(routes(route("stay", "/stay/**"), route("moving", "/moving/**"), route("leaving", "/leaving/**")));
+        awaitStatus("/moving/", 101);
+        awaitStatus("/leaving/", 101);
+
+        publish(routes(route("stay", "/stay/**"), deadRoute("moving", "/moving/**")));
+
+        // The changed route's new uri applies (nobody listens there: 502); the removed route matches nothing.
+        awaitStatus("/moving/", 502);
+        assertThat(status("/leaving/")).isEqualTo(404);
+        // Each route once: the file's set replaced the configured one (the jar's echo route), nothing was added.
+        assertThat(routesInForce()).extracting(Route::getId).containsExactly("stay", "moving");
+        String actuatorRoutes = new ManagementPort(this.managementPort).get("/actuator/gateway/routes");
+        assertThat(Pattern.compile("\"route_id\":\"([^\"]+)\"")
+                        .matcher(actuatorRoutes)
+                        .results()
+                        .map(match -> match.group(1)))
+                .containsExactly("stay", "moving");
+        // The configuration Boot bound from the jar's application.yml is untouched: the reload went through
+        // wsgate's RouteDefinitionRepository, which stands in for Spring Cloud Gateway's own two sources.
+        assertThat(this.gatewayProperties.getRoutes())
+                .extracting(RouteDefinition::getId)
+                .containsExactly("echo");
+        assertThat(this.context.getBeansOfType(RouteDefinitionLocator.class).values())
+                .filteredOn(locator -> !locator.getClass().getName().contains("Composite"))
+                .singleElement()
+                .isInstanceOf(RouteFileRepository.class);
     }
 
     @Test
@@ -188,7 +297,7 @@ class RouteReloadIntegrationTests {
         assertThat(output.getOut())
                 .contains("rejected, keeping the 1 running routes: route 'stay': metadata idle-timeout: 'whenever'"
                         + " is not a duration such as 500ms or 5m");
-        assertThat(this.gatewayProperties.getRoutes().get(0).getMetadata()).isEmpty();
+        assertThat(routesInForce().get(0).getMetadata()).isEmpty();
         // New handshakes on the route still get 101 (before the fix: 500).
         assertStayServesAndRelays(session);
     }
@@ -246,11 +355,24 @@ class RouteReloadIntegrationTests {
         session.close(1000, "");
     }
 
+    /** The routes the gateway matches requests against, in order. */
+    private List<Route> routesInForce() {
+        return this.routeLocator.getRoutes().collectList().block(TIMEOUT);
+    }
+
     private Gauge routeUpGauge(String route) {
         return this.registry
                 .find(WsgateMeterNames.ROUTE_UP)
                 .tag(WsgateMeterNames.TAG_ROUTE, route)
                 .gauge();
+    }
+
+    private double reloadSessions(String change, String action) {
+        Counter counter = this.registry
+                .find(WsgateMeterNames.ROUTES_RELOAD_SESSIONS)
+                .tags(WsgateMeterNames.TAG_CHANGE, change, WsgateMeterNames.TAG_ACTION, action)
+                .counter();
+        return counter != null ? counter.count() : 0;
     }
 
     private double reloads(String outcome) {

@@ -53,7 +53,7 @@ class SecurityDefaultsIntegrationTests {
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     /** What an operator needs, all read-only. */
-    private static final Set<String> EXPOSED = Set.of("health", "info", "prometheus", "gateway");
+    private static final Set<String> EXPOSED = Set.of("health", "info", "prometheus", "gateway", "wsgate");
 
     private static ScriptedBackend backend;
 
@@ -93,7 +93,7 @@ class SecurityDefaultsIntegrationTests {
     }
 
     @Test
-    void managementPortExposesOnlyHealthInfoPrometheusAndGatewayRead() throws Exception {
+    void managementPortExposesOnlyHealthInfoPrometheusGatewayReadAndSessions() throws Exception {
         HttpResponse<String> index = get(this.managementPort, "/actuator");
         assertThat(index.statusCode()).isEqualTo(200);
         Set<String> endpoints = links(index.body()).stream()
@@ -108,6 +108,7 @@ class SecurityDefaultsIntegrationTests {
                 .isEqualTo(200);
         assertThat(get(this.managementPort, "/actuator/gateway/routes").statusCode())
                 .isEqualTo(200);
+        assertThat(get(this.managementPort, "/actuator/wsgate").statusCode()).isEqualTo(200);
     }
 
     @ParameterizedTest(name = "{0}")

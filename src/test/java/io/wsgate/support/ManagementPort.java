@@ -26,13 +26,22 @@ public final class ManagementPort {
 
     /** The body of {@code GET path}, whatever the status (health answers 503 when DOWN). */
     public String get(String path) {
+        return send("GET", path, null).body();
+    }
+
+    /** {@code method path} with an optional JSON body; the response whatever its status. */
+    public HttpResponse<String> send(String method, String path, String jsonBody) {
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + path))
+                .timeout(Duration.ofSeconds(30))
+                .header("Content-Type", "application/json")
+                .method(
+                        method,
+                        jsonBody != null
+                                ? HttpRequest.BodyPublishers.ofString(jsonBody)
+                                : HttpRequest.BodyPublishers.noBody())
+                .build();
         try {
-            return HTTP.send(
-                            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + path))
-                                    .timeout(Duration.ofSeconds(30))
-                                    .build(),
-                            HttpResponse.BodyHandlers.ofString())
-                    .body();
+            return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
         } catch (IOException ex) {
             throw new UncheckedIOException(ex);
         } catch (InterruptedException ex) {

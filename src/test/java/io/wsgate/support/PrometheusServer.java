@@ -91,6 +91,11 @@ public final class PrometheusServer implements AutoCloseable {
         return get("/api/v1/targets").body();
     }
 
+    /** The raw JSON answer of the rules API: each rule's health and last evaluation error. */
+    public String rules() throws IOException, InterruptedException {
+        return get("/api/v1/rules").body();
+    }
+
     private HttpResponse<String> get(String path) throws IOException, InterruptedException {
         return this.http.send(
                 HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + path))
