@@ -9,7 +9,7 @@
 # use the cache; a start with a flag the cache was not made with must fail), the JVM runs as uid/gid 10001 on a
 # read-only root filesystem, the heap follows the memory limit, a route added to the mounted file answers 101
 # without a restart, 2,000 idle sessions through the gateway fit in 512 MiB, `docker stop` drains them all with
-# 1001 and the container exits 0 within the grace period, and the image's echo profile answers a round trip.
+# 1001 and the JVM ends by itself (143, SIGTERM handled) within the grace period, and the echo profile answers.
 # Leaves the image as wsgate:local (the name docker-compose.yml gives it) for deploy/smoke/docker-compose-up.sh.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
