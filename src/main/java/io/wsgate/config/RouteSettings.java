@@ -17,6 +17,7 @@ import org.springframework.web.cors.CorsConfiguration;
  * @param healthPath the backend path route health probes; {@code null}: the path of the route's uri
  * @param onRouteRemoved what a reload that removes this route does to its open sessions
  * @param onUriChanged what a reload that gives this route another uri does to its open sessions
+ * @param balancing how an {@code lb:} route picks an instance for a new session
  */
 public record RouteSettings(
         String routeId,
@@ -28,7 +29,8 @@ public record RouteSettings(
         boolean frameLog,
         String healthPath,
         OpenSessionsPolicy onRouteRemoved,
-        OpenSessionsPolicy onUriChanged) {
+        OpenSessionsPolicy onUriChanged,
+        Balancing balancing) {
 
     /** Whether a request with this Origin header may open a session; no Origin (not a browser) always may. */
     public boolean allowsOrigin(String origin) {

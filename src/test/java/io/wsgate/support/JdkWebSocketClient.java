@@ -61,6 +61,19 @@ public final class JdkWebSocketClient implements WebSocket.Listener {
         return client;
     }
 
+    /** Connects with one extra request header, as a client that identifies itself does. */
+    public static JdkWebSocketClient connectWithHeader(URI uri, String name, String value) {
+        JdkWebSocketClient client = new JdkWebSocketClient(true);
+        client.webSocket = HttpClient.newHttpClient()
+                .newWebSocketBuilder()
+                .connectTimeout(TIMEOUT)
+                .header(name, value)
+                .buildAsync(uri, client)
+                .orTimeout(30, TimeUnit.SECONDS)
+                .join();
+        return client;
+    }
+
     /** Connects, sends one text message and returns the first reply, closing normally after it. */
     public static String replyTo(URI uri, String text) {
         JdkWebSocketClient client = connect(uri);
