@@ -68,6 +68,9 @@ class FrameCheckTests {
     @AfterEach
     void everyFrameNotPassedOnWasReleased() {
         for (EmbeddedChannel channel : this.channels) {
+            // Closing is the session's: the check writes nothing and closes nothing on its own.
+            assertThat(channel.outboundMessages()).as("written by the check").isEmpty();
+            assertThat(channel.isOpen()).as("connection open").isTrue();
             channel.finishAndReleaseAll();
         }
         for (WebSocketFrame frame : this.decoded) {
@@ -444,12 +447,21 @@ class FrameCheckTests {
     @Test
     void afterACompressedFailureDropsTheNextFramesBeforeTheyAreInflated() {
         EmbeddedChannel client = compressedClient();
+        List<Object> toInflater = new ArrayList<>();
+        client.pipeline().addAfter("wsgate.framegate", "inflater's view", new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                toInflater.add(msg.getClass().getSimpleName());
+                ctx.fireChannelRead(msg);
+            }
+        });
         client.writeInbound(deflatedZeros(LIMIT + 1));
         assertFailedOnceWith(1009);
 
         client.writeInbound(compressed(new TextWebSocketFrame("more")));
         client.writeInbound(masked(new CloseWebSocketFrame(1009, "ok")));
 
+        assertThat(toInflater).containsExactly("BinaryWebSocketFrame", "CloseWebSocketFrame");
         List<WebSocketFrame> passed = passed(client, 1);
         assertThat(passed.get(0)).isInstanceOf(CloseWebSocketFrame.class);
         release(passed);
