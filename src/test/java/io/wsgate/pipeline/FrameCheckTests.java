@@ -2,6 +2,7 @@ package io.wsgate.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.EmptyByteBuf;
@@ -27,6 +28,7 @@ import io.netty.handler.codec.http.websocketx.extensions.WebSocketExtensionEncod
 import io.netty.handler.codec.http.websocketx.extensions.compression.PerMessageDeflateClientExtensionHandshaker;
 import io.netty.handler.codec.http.websocketx.extensions.compression.PerMessageDeflateServerExtensionHandshaker;
 import io.netty.util.ReferenceCountUtil;
+import io.wsgate.vocabulary.Leg;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -34,11 +36,15 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
 import java.util.zip.Deflater;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.springframework.web.reactive.socket.CloseStatus;
 
 /**
@@ -81,6 +87,74 @@ class FrameCheckTests {
         }
     }
 
+    // Both legs.
+
+    @ParameterizedTest
+    @EnumSource(Leg.class)
+    void passesAFragmentedMessageOfExactlyTheLimit(Leg leg) {
+        EmbeddedChannel channel = open(leg, new FrameCaps(0, 0));
+        channel.writeInbound(sent(
+                leg,
+                new BinaryWebSocketFrame(false, 0, Unpooled.wrappedBuffer(new byte[LIMIT / 2])),
+                new ContinuationWebSocketFrame(true, 0, Unpooled.wrappedBuffer(new byte[LIMIT / 2])),
+                new TextWebSocketFrame("x".repeat(LIMIT))));
+
+        release(passed(channel, 3));
+        assertThat(this.failures).isEmpty();
+    }
+
+    @ParameterizedTest
+    @EnumSource(Leg.class)
+    void failsAMessageOverTheLimitInOneFrameWith1009(Leg leg) {
+        EmbeddedChannel channel = open(leg, new FrameCaps(0, 0));
+        channel.writeInbound(sent(leg, new BinaryWebSocketFrame(Unpooled.wrappedBuffer(new byte[LIMIT + 1]))));
+
+        assertFailedOnceWith(1009);
+        assertThat(passed(channel)).isEmpty();
+    }
+
+    @ParameterizedTest
+    @EnumSource(Leg.class)
+    void failsAMessageOverTheLimitAcrossFragmentsWith1009(Leg leg) {
+        EmbeddedChannel channel = open(leg, new FrameCaps(0, 0));
+        channel.writeInbound(sent(
+                leg,
+                new TextWebSocketFrame(false, 0, "a".repeat(LIMIT / 2)),
+                new ContinuationWebSocketFrame(false, 0, "b".repeat(LIMIT / 2)),
+                new ContinuationWebSocketFrame(true, 0, "c")));
+
+        assertFailedOnceWith(1009);
+        assertThat(this.failures.get(0).getReason()).isEqualTo("message larger than 1024 bytes");
+        release(passed(channel, 2));
+    }
+
+    @ParameterizedTest
+    @EnumSource(Leg.class)
+    void failsMoreFragmentsThanTheCapWith1008(Leg leg) {
+        EmbeddedChannel channel = open(leg, new FrameCaps(3, 0));
+        channel.writeInbound(sent(
+                leg,
+                new TextWebSocketFrame(false, 0, "a"),
+                new ContinuationWebSocketFrame(false, 0, "b"),
+                new ContinuationWebSocketFrame(false, 0, "c"),
+                new ContinuationWebSocketFrame(true, 0, "d")));
+
+        assertFailedOnceWith(1008);
+        release(passed(channel, 3));
+    }
+
+    @ParameterizedTest
+    @EnumSource(Leg.class)
+    void failsMoreControlFramesPerSecondThanTheCapWith1008(Leg leg) {
+        EmbeddedChannel channel = open(leg, new FrameCaps(0, 3, () -> this.now));
+        channel.writeInbound(sent(leg, new PingWebSocketFrame(), new PongWebSocketFrame(), new PingWebSocketFrame()));
+        assertThat(this.failures).isEmpty();
+        channel.writeInbound(sent(leg, new PingWebSocketFrame()));
+
+        assertFailedOnceWith(1008);
+        release(passed(channel, 3));
+    }
+
     // The client leg.
 
     @Test
@@ -103,24 +177,37 @@ class FrameCheckTests {
         assertThat(this.failures).isEmpty();
     }
 
-    @Test
-    void passesAFragmentedMessageOfExactlyTheLimit() {
-        EmbeddedChannel client = client(new FrameCaps(0, 0));
-        client.writeInbound(masked(
-                new BinaryWebSocketFrame(false, 0, Unpooled.wrappedBuffer(new byte[LIMIT / 2])),
-                new ContinuationWebSocketFrame(true, 0, Unpooled.wrappedBuffer(new byte[LIMIT / 2])),
-                new TextWebSocketFrame("x".repeat(LIMIT))));
-
-        release(passed(client, 3));
-        assertThat(this.failures).isEmpty();
+    /** What a client may not send, and the close code it gets for it. */
+    static Stream<Arguments> clientViolations() {
+        Stream<Arguments> rows = Stream.of(
+                arguments(
+                        "invalid UTF-8",
+                        masked(new TextWebSocketFrame(Unpooled.wrappedBuffer(hex("6162eda080")))),
+                        1007),
+                arguments("invalid UTF-8 in a close reason", masked(closeFrame(1000, hex("61ff"))), 1007),
+                arguments(
+                        "reserved bits without an extension",
+                        masked(new BinaryWebSocketFrame(true, 4, Unpooled.wrappedBuffer(new byte[] {1}))),
+                        1002),
+                arguments("an unmasked frame", unmasked(new TextWebSocketFrame("not masked")), 1002),
+                arguments(
+                        "a close frame of one byte",
+                        masked(new CloseWebSocketFrame(true, 0, Unpooled.wrappedBuffer(new byte[] {3}))),
+                        1002));
+        // Close codes no endpoint may send: some Netty's decoder refuses, the rest (5000 and up) the check.
+        Stream<Arguments> closeCodes = IntStream.of(999, 1004, 1005, 1006, 1015, 2999, 5000, 65535)
+                .mapToObj(code -> arguments(
+                        "close code " + code, masked(closeFrame(code, "bye".getBytes(StandardCharsets.UTF_8))), 1002));
+        return Stream.concat(rows, closeCodes);
     }
 
-    @Test
-    void failsInvalidUtf8With1007() {
+    @ParameterizedTest(name = "{0}: {2}")
+    @MethodSource("clientViolations")
+    void failsAClientThatBreaksTheProtocolWithItsCloseCode(String what, ByteBuf bytes, int code) {
         EmbeddedChannel client = client(new FrameCaps(0, 0));
-        client.writeInbound(masked(new TextWebSocketFrame(Unpooled.wrappedBuffer(hex("6162eda080")))));
+        client.writeInbound(bytes);
 
-        assertFailedOnceWith(1007);
+        assertFailedOnceWith(code);
         assertThat(passed(client)).isEmpty();
     }
 
@@ -137,109 +224,18 @@ class FrameCheckTests {
     }
 
     @Test
-    void failsInvalidUtf8InACloseReasonWith1007() {
-        EmbeddedChannel client = client(new FrameCaps(0, 0));
-        client.writeInbound(masked(closeFrame(1000, hex("61ff"))));
-
-        assertFailedOnceWith(1007);
-        assertThat(passed(client)).isEmpty();
-    }
-
-    @Test
-    void failsAMessageOverTheLimitInOneFrameWith1009() {
-        EmbeddedChannel client = client(new FrameCaps(0, 0));
-        client.writeInbound(masked(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(new byte[LIMIT + 1]))));
-
-        assertFailedOnceWith(1009);
-        assertThat(passed(client)).isEmpty();
-    }
-
-    @Test
-    void failsAMessageOverTheLimitAcrossFragmentsWith1009() {
-        EmbeddedChannel client = client(new FrameCaps(0, 0));
-        client.writeInbound(masked(
-                new TextWebSocketFrame(false, 0, "a".repeat(LIMIT / 2)),
-                new ContinuationWebSocketFrame(false, 0, "b".repeat(LIMIT / 2)),
-                new ContinuationWebSocketFrame(true, 0, "c")));
-
-        assertFailedOnceWith(1009);
-        assertThat(this.failures.get(0).getReason()).isEqualTo("message larger than 1024 bytes");
-        release(passed(client, 2));
-    }
-
-    @Test
-    void failsReservedBitsWithoutANegotiatedExtensionWith1002() {
-        EmbeddedChannel client = client(new FrameCaps(0, 0));
-        client.writeInbound(masked(new BinaryWebSocketFrame(true, 4, Unpooled.wrappedBuffer(new byte[] {1}))));
-
-        assertFailedOnceWith(1002);
-        assertThat(passed(client)).isEmpty();
-    }
-
-    @Test
-    void failsAnUnmaskedFrameFromTheClientWith1002() {
-        EmbeddedChannel client = client(new FrameCaps(0, 0));
-        client.writeInbound(unmasked(new TextWebSocketFrame("not masked")));
-
-        assertFailedOnceWith(1002);
-        assertThat(passed(client)).isEmpty();
-    }
-
-    @ParameterizedTest
-    @ValueSource(ints = {999, 1004, 1005, 1006, 1015, 2999, 5000, 65535})
-    void failsACloseFrameWithACodeNoEndpointMaySendWith1002(int code) {
-        EmbeddedChannel client = client(new FrameCaps(0, 0));
-        client.writeInbound(masked(closeFrame(code, "bye".getBytes(StandardCharsets.UTF_8))));
-
-        assertFailedOnceWith(1002);
-        assertThat(passed(client)).isEmpty();
-    }
-
-    @Test
-    void failsACloseFrameOfOneByteWith1002() {
-        EmbeddedChannel client = client(new FrameCaps(0, 0));
-        client.writeInbound(masked(new CloseWebSocketFrame(true, 0, Unpooled.wrappedBuffer(new byte[] {3}))));
-
-        assertFailedOnceWith(1002);
-        assertThat(passed(client)).isEmpty();
-    }
-
-    @Test
     void passesAnEmptyCloseFrameAndOneWithASendableCode() {
-        EmbeddedChannel client = client(new FrameCaps(0, 0));
-        client.writeInbound(masked(new CloseWebSocketFrame(true, 0, Unpooled.EMPTY_BUFFER)));
-        EmbeddedChannel other = client(new FrameCaps(0, 0));
-        other.writeInbound(masked(new CloseWebSocketFrame(4999, "bye")));
-
-        release(passed(client, 1));
-        List<WebSocketFrame> passed = passed(other, 1);
-        assertThat(((CloseWebSocketFrame) passed.get(0)).statusCode()).isEqualTo(4999);
-        release(passed);
+        for (CloseWebSocketFrame close : List.of(
+                new CloseWebSocketFrame(true, 0, Unpooled.EMPTY_BUFFER), new CloseWebSocketFrame(4999, "bye"))) {
+            int code = close.statusCode();
+            EmbeddedChannel client = client(new FrameCaps(0, 0));
+            client.writeInbound(masked(close));
+            assertThat(passed(client, 1)).allSatisfy(passed -> {
+                assertThat(((CloseWebSocketFrame) passed).statusCode()).isEqualTo(code);
+                passed.release();
+            });
+        }
         assertThat(this.failures).isEmpty();
-    }
-
-    @Test
-    void failsMoreFragmentsThanTheCapWith1008() {
-        EmbeddedChannel client = client(new FrameCaps(3, 0));
-        client.writeInbound(masked(
-                new TextWebSocketFrame(false, 0, "a"),
-                new ContinuationWebSocketFrame(false, 0, "b"),
-                new ContinuationWebSocketFrame(false, 0, "c"),
-                new ContinuationWebSocketFrame(true, 0, "d")));
-
-        assertFailedOnceWith(1008);
-        release(passed(client, 3));
-    }
-
-    @Test
-    void failsMoreControlFramesPerSecondThanTheCapWith1008() {
-        EmbeddedChannel client = client(new FrameCaps(0, 3, () -> this.now));
-        client.writeInbound(masked(new PingWebSocketFrame(), new PongWebSocketFrame(), new PingWebSocketFrame()));
-        assertThat(this.failures).isEmpty();
-        client.writeInbound(masked(new PingWebSocketFrame()));
-
-        assertFailedOnceWith(1008);
-        release(passed(client, 3));
     }
 
     @Test
@@ -319,47 +315,6 @@ class FrameCheckTests {
         assertThat(((CloseWebSocketFrame) passed.get(3)).statusCode()).isEqualTo(5000);
         release(passed);
         assertThat(this.failures).isEmpty();
-    }
-
-    @Test
-    void failsABackendMessageOverTheLimitInOneFrameWith1009() {
-        EmbeddedChannel backend = backend(new FrameCaps(0, 0));
-        backend.writeInbound(unmasked(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(new byte[LIMIT + 1]))));
-
-        assertFailedOnceWith(1009);
-        assertThat(passed(backend)).isEmpty();
-    }
-
-    @Test
-    void failsABackendMessageOverTheLimitAcrossFragmentsWith1009() {
-        EmbeddedChannel backend = backend(new FrameCaps(0, 0));
-        backend.writeInbound(unmasked(
-                new BinaryWebSocketFrame(false, 0, Unpooled.wrappedBuffer(new byte[LIMIT])),
-                new ContinuationWebSocketFrame(true, 0, Unpooled.wrappedBuffer(new byte[1]))));
-
-        assertFailedOnceWith(1009);
-        release(passed(backend, 1));
-    }
-
-    @Test
-    void failsABackendOverTheFragmentCapWith1008() {
-        EmbeddedChannel backend = backend(new FrameCaps(2, 0));
-        backend.writeInbound(unmasked(
-                new TextWebSocketFrame(false, 0, "a"),
-                new ContinuationWebSocketFrame(false, 0, "b"),
-                new ContinuationWebSocketFrame(true, 0, "c")));
-
-        assertFailedOnceWith(1008);
-        release(passed(backend, 2));
-    }
-
-    @Test
-    void failsABackendOverTheControlFrameCapWith1008() {
-        EmbeddedChannel backend = backend(new FrameCaps(0, 2, () -> this.now));
-        backend.writeInbound(unmasked(new PingWebSocketFrame(), new PingWebSocketFrame(), new PongWebSocketFrame()));
-
-        assertFailedOnceWith(1008);
-        release(passed(backend, 2));
     }
 
     @Test
@@ -485,6 +440,10 @@ class FrameCheckTests {
         return probed(channel);
     }
 
+    private EmbeddedChannel open(Leg leg, FrameCaps caps) {
+        return leg == Leg.CLIENT ? client(caps) : backend(caps);
+    }
+
     private EmbeddedChannel compressedClient() {
         return compressedClient(LIMIT);
     }
@@ -549,6 +508,11 @@ class FrameCheckTests {
 
     private static ByteBuf masked(WebSocketFrame... frames) {
         return encode(new EmbeddedChannel(new WebSocket13FrameEncoder(true)), frames);
+    }
+
+    /** As the peer of {@code leg} sends them: a client masks its frames, a backend does not. */
+    private static ByteBuf sent(Leg leg, WebSocketFrame... frames) {
+        return leg == Leg.CLIENT ? masked(frames) : unmasked(frames);
     }
 
     private static ByteBuf unmasked(WebSocketFrame... frames) {
