@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -247,6 +248,34 @@ class LegGateTests {
         advance(LINGER);
         assertThat(held.isSuccess()).isTrue();
         assertThat(this.backend.isActive()).isFalse();
+    }
+
+    @Test
+    void reactorNettyWindingUpALegWhoseOtherLegIsGoneIsThatLegsLoss() {
+        open();
+        // The client's connection is closed, and its gate has not heard yet (its event loop is behind).
+        this.client.pipeline().addFirst("not heard yet", new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelInactive(ChannelHandlerContext ctx) {}
+        });
+        this.client.unsafe().close(this.client.unsafe().voidPromise());
+
+        this.backend.pipeline().close();
+
+        assertThat(this.lifecycle.ending().closedBy()).isEqualTo(ClosedBy.CLIENT);
+        assertThat(this.lifecycle.ending().code()).isEqualTo(1006);
+        assertThat(this.backend.closeFrames()).containsExactly("1001 client went away");
+    }
+
+    @Test
+    void aLegGoneBeforeItsGateWasInstalledIsReportedLost() {
+        this.client.close();
+
+        open();
+
+        assertThat(this.lifecycle.ending().closedBy()).isEqualTo(ClosedBy.CLIENT);
+        assertThat(this.lifecycle.ending().code()).isEqualTo(1006);
+        assertThat(this.backend.closeFrames()).containsExactly("1001 client went away");
     }
 
     @Test
