@@ -69,10 +69,11 @@ class FrameCheckTests {
 
     private final List<EmbeddedChannel> channels = new ArrayList<>();
 
+    /** The caps' clock, standing still: every ping and pong falls in one window. */
     private long now;
 
     @AfterEach
-    void everyFrameNotPassedOnWasReleased() {
+    void theCheckClosedNothingAndReleasedEveryFrameItDropped() {
         for (EmbeddedChannel channel : this.channels) {
             // Closing is the session's: the check writes nothing and closes nothing on its own.
             assertThat(channel.outboundMessages()).as("written by the check").isEmpty();
