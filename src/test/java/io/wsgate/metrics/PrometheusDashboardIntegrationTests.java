@@ -1,11 +1,14 @@
 package io.wsgate.metrics;
 
+import static io.wsgate.support.Gateway.wsUri;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.wsgate.support.Backend;
 import io.wsgate.support.EchoBackend;
 import io.wsgate.support.FreePorts;
 import io.wsgate.support.GatewayRoutes;
+import io.wsgate.support.GatewayTest;
 import io.wsgate.support.JdkWebSocketClient;
 import io.wsgate.support.PrometheusServer;
 import io.wsgate.support.RawHttp;
@@ -22,11 +25,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -40,8 +41,7 @@ import tools.jackson.databind.json.JsonMapper;
  * {@code deploy/grafana/dashboards/wsgate.json} returns data, and {@code promtool check metrics} finds nothing
  * wrong with wsgate's own meters.
  */
-@SpringBootTest(
-        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+@GatewayTest(
         properties = {
             "management.defaults.metrics.export.enabled=true",
             "management.prometheus.metrics.export.enabled=true",
@@ -53,7 +53,8 @@ class PrometheusDashboardIntegrationTests {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
-    private static EchoBackend echo;
+    @Backend
+    static EchoBackend echo;
 
     @LocalServerPort
     int port;
@@ -68,17 +69,9 @@ class PrometheusDashboardIntegrationTests {
 
     @DynamicPropertySource
     static void routes(DynamicPropertyRegistry registry) {
-        echo = EchoBackend.start();
         GatewayRoutes routes = new GatewayRoutes(registry);
         routes.add("live", "ws://127.0.0.1:" + echo.port(), "/live/**");
         routes.add("dead", "ws://127.0.0.1:" + FreePorts.next(), "/dead/**");
-    }
-
-    @AfterAll
-    static void stopBackend() {
-        if (echo != null) {
-            echo.close();
-        }
     }
 
     @Test
@@ -162,7 +155,7 @@ class PrometheusDashboardIntegrationTests {
     private List<JdkWebSocketClient> generateLoad() throws Exception {
         List<JdkWebSocketClient> clients = new ArrayList<>();
         for (int i = 0; i < 10; i++) {
-            JdkWebSocketClient client = JdkWebSocketClient.connect(uri("/live/"));
+            JdkWebSocketClient client = JdkWebSocketClient.connect(wsUri(this.port, "/live/"));
             for (int m = 0; m < 10; m++) {
                 client.sendText("message " + m);
                 client.nextText();
@@ -195,9 +188,5 @@ class PrometheusDashboardIntegrationTests {
         }
         assertThat(queries).hasSizeGreaterThan(10);
         return queries;
-    }
-
-    private URI uri(String path) {
-        return URI.create("ws://127.0.0.1:" + this.port + path);
     }
 }

@@ -3,10 +3,10 @@ package io.wsgate.support;
 import java.net.URI;
 import java.time.Duration;
 
-/** What tests of a running gateway share: the bound of every wait and the gateway's WebSocket address. */
+/** What the tests of a running gateway share: the bound of a wait and the gateway's WebSocket address. */
 public final class Gateway {
 
-    /** The bound of a wait in a gateway test: generous, as the machine may be busy. */
+    /** The bound of every wait in the tests: generous, as the machine may be busy. */
     public static final Duration TIMEOUT = Duration.ofSeconds(30);
 
     private Gateway() {}
