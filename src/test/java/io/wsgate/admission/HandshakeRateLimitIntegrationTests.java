@@ -52,8 +52,8 @@ class HandshakeRateLimitIntegrationTests {
         routes.add("rated", "ws://127.0.0.1:" + echo.port(), "/rated/**");
         routes.add("untrusted", "ws://127.0.0.1:" + echo.port(), "/untrusted/**");
         routes.add("ipv6", "ws://127.0.0.1:" + echo.port(), "/ipv6/**");
-        String unrated = routes.add("unrated", "ws://127.0.0.1:" + echo.port(), "/unrated/**");
-        registry.add(unrated + "metadata.handshake-rate-per-client", () -> "off");
+        routes.add("unrated", "ws://127.0.0.1:" + echo.port(), "/unrated/**")
+                .metadata("handshake-rate-per-client", "off");
     }
 
     @Test

@@ -39,11 +39,10 @@ class OriginAllowlistIntegrationTests {
     @DynamicPropertySource
     static void routes(DynamicPropertyRegistry registry) {
         GatewayRoutes routes = new GatewayRoutes(registry);
-        String strict = routes.add("strict", "ws://127.0.0.1:" + echo.port(), "/strict/**");
-        registry.add(strict + "metadata.allowed-origins[0]", () -> "https://*.example.com");
-        registry.add(strict + "metadata.allowed-origins[1]", () -> "http://localhost:[*]");
-        String any = routes.add("any", "ws://127.0.0.1:" + echo.port(), "/any/**");
-        registry.add(any + "metadata.allowed-origins", () -> "*");
+        routes.add("strict", "ws://127.0.0.1:" + echo.port(), "/strict/**")
+                .metadata("allowed-origins[0]", "https://*.example.com")
+                .metadata("allowed-origins[1]", "http://localhost:[*]");
+        routes.add("any", "ws://127.0.0.1:" + echo.port(), "/any/**").metadata("allowed-origins", "*");
         routes.add("defaults", "ws://127.0.0.1:" + echo.port(), "/defaults/**");
     }
 

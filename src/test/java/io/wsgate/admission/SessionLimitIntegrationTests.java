@@ -60,13 +60,10 @@ class SessionLimitIntegrationTests {
     @DynamicPropertySource
     static void routes(DynamicPropertyRegistry registry) {
         GatewayRoutes routes = new GatewayRoutes(registry);
-        String limited = routes.add("limited", "ws://127.0.0.1:" + echo.port(), "/limited/**");
-        registry.add(limited + "metadata.max-sessions", () -> "2");
+        routes.add("limited", "ws://127.0.0.1:" + echo.port(), "/limited/**").metadata("max-sessions", "2");
         routes.add("unlimited", "ws://127.0.0.1:" + echo.port(), "/unlimited/**");
-        String dead = routes.add("dead", "ws://127.0.0.1:" + FreePorts.next(), "/dead/**");
-        registry.add(dead + "metadata.max-sessions", () -> "1");
-        String pooled = routes.add("pooled", "lb:ws://pool", "/pooled/**");
-        registry.add(pooled + "metadata.max-sessions", () -> "1");
+        routes.add("dead", "ws://127.0.0.1:" + FreePorts.next(), "/dead/**").metadata("max-sessions", "1");
+        routes.add("pooled", "lb:ws://pool", "/pooled/**").metadata("max-sessions", "1");
         registry.add(
                 "spring.cloud.discovery.client.simple.instances.pool[0].uri", () -> "http://127.0.0.1:" + echo.port());
     }

@@ -45,8 +45,8 @@ class RouteHealthIntegrationTests {
         routes.add("flaky", "ws://127.0.0.1:" + BACKEND_PORT, "/flaky/**");
         routes.add("nowhere", "ws://127.0.0.1:" + FreePorts.next(), "/nowhere/**");
         routes.add("plain-http", "http://127.0.0.1:" + BACKEND_PORT, "/plain/**");
-        String picky = routes.add("picky", "ws://127.0.0.1:" + scripted.port(), "/picky/**");
-        registry.add(picky + "metadata.health-path", () -> "/select/superchat");
+        routes.add("picky", "ws://127.0.0.1:" + scripted.port(), "/picky/**")
+                .metadata("health-path", "/select/superchat");
     }
 
     private static EchoBackend startBackend() {

@@ -46,15 +46,15 @@ class MessageSizeLimitIntegrationTests {
     static void routes(DynamicPropertyRegistry registry) {
         GatewayRoutes routes = new GatewayRoutes(registry);
         // The client may send up to 1 KiB; the backend (which echoes) up to 4 KiB.
-        String upload = routes.add("small-uploads", "ws://127.0.0.1:" + backend.port(), "/small-uploads/**");
-        registry.add(upload + "metadata.max-message-size", () -> "4KB");
-        registry.add(upload + "metadata.max-message-size-client-to-backend", () -> "1KB");
-        String fragments = routes.add("fragments", "ws://127.0.0.1:" + backend.port(), "/fragments/**");
-        registry.add(fragments + "metadata.max-message-size", () -> "1KB");
+        routes.add("small-uploads", "ws://127.0.0.1:" + backend.port(), "/small-uploads/**")
+                .metadata("max-message-size", "4KB")
+                .metadata("max-message-size-client-to-backend", "1KB");
+        routes.add("fragments", "ws://127.0.0.1:" + backend.port(), "/fragments/**")
+                .metadata("max-message-size", "1KB");
         // The backend may send up to 1 KiB; the client up to 4 KiB.
-        String download = routes.add("small-downloads", "ws://127.0.0.1:" + backend.port(), "/small-downloads/**");
-        registry.add(download + "metadata.max-message-size-client-to-backend", () -> "4KB");
-        registry.add(download + "metadata.max-message-size-backend-to-client", () -> "1KB");
+        routes.add("small-downloads", "ws://127.0.0.1:" + backend.port(), "/small-downloads/**")
+                .metadata("max-message-size-client-to-backend", "4KB")
+                .metadata("max-message-size-backend-to-client", "1KB");
     }
 
     @Test

@@ -65,8 +65,8 @@ class PerMessageDeflateIntegrationTests {
         GatewayRoutes routes = new GatewayRoutes(registry);
         routes.add("both-legs", "ws://127.0.0.1:" + compressingBackend.port(), "/both-legs/**");
         routes.add("client-leg-only", "ws://127.0.0.1:" + plainBackend.port(), "/client-leg-only/**");
-        String off = routes.add("off", "ws://127.0.0.1:" + compressingBackend.port(), "/off/**");
-        registry.add(off + "metadata.compression", () -> "false");
+        routes.add("off", "ws://127.0.0.1:" + compressingBackend.port(), "/off/**")
+                .metadata("compression", "false");
     }
 
     @AfterAll

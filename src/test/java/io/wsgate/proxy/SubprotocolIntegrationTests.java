@@ -53,10 +53,8 @@ class SubprotocolIntegrationTests {
     @DynamicPropertySource
     static void routes(DynamicPropertyRegistry registry) {
         GatewayRoutes routes = new GatewayRoutes(registry);
-        String plain = routes.add("plain", "ws://127.0.0.1:" + backend.port(), "/plain/**");
-        registry.add(plain + "metadata.compression", () -> "false");
-        String deflate = routes.add("deflate", "ws://127.0.0.1:" + backend.port(), "/deflate/**");
-        registry.add(deflate + "metadata.compression", () -> "true");
+        routes.add("plain", "ws://127.0.0.1:" + backend.port(), "/plain/**").metadata("compression", "false");
+        routes.add("deflate", "ws://127.0.0.1:" + backend.port(), "/deflate/**").metadata("compression", "true");
         routes.add("http", "http://127.0.0.1:" + backend.port(), "/http/**");
     }
 

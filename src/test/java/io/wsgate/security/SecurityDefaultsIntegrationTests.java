@@ -65,8 +65,7 @@ class SecurityDefaultsIntegrationTests {
     @DynamicPropertySource
     static void routes(DynamicPropertyRegistry registry) {
         GatewayRoutes routes = new GatewayRoutes(registry);
-        String framed = routes.add("framed", "ws://127.0.0.1:" + backend.port(), "/framed/**");
-        registry.add(framed + "metadata.frame-log", () -> "true");
+        routes.add("framed", "ws://127.0.0.1:" + backend.port(), "/framed/**").metadata("frame-log", "true");
         routes.add("dead", "ws://127.0.0.1:" + FreePorts.next(), "/dead/**");
     }
 

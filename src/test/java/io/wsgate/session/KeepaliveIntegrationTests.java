@@ -82,9 +82,9 @@ class KeepaliveIntegrationTests {
         GatewayRoutes routes = new GatewayRoutes(registry);
         String uri = "ws://127.0.0.1:" + backendServer.port();
         for (String id : List.of("pinged", "silent-client", "silent-backend")) {
-            String route = routes.add(id, uri, "/" + id + "/**");
-            registry.add(route + "metadata.ping-interval", () -> "200ms");
-            registry.add(route + "metadata.pong-timeout", () -> id.equals("pinged") ? "5s" : "300ms");
+            routes.add(id, uri, "/" + id + "/**")
+                    .metadata("ping-interval", "200ms")
+                    .metadata("pong-timeout", id.equals("pinged") ? "5s" : "300ms");
         }
     }
 

@@ -57,9 +57,9 @@ class SessionLifecycleIntegrationTests {
     static void routes(DynamicPropertyRegistry registry) {
         GatewayRoutes routes = new GatewayRoutes(registry);
         routes.add("lifecycle", "ws://127.0.0.1:" + backend.port(), "/lifecycle/**");
-        String keepalive = routes.add("lifecycle-keepalive", "ws://127.0.0.1:" + backend.port(), "/keepalive/**");
-        registry.add(keepalive + "metadata.ping-interval", () -> "1s");
-        registry.add(keepalive + "metadata.pong-timeout", () -> "1s");
+        routes.add("lifecycle-keepalive", "ws://127.0.0.1:" + backend.port(), "/keepalive/**")
+                .metadata("ping-interval", "1s")
+                .metadata("pong-timeout", "1s");
     }
 
     @AfterEach

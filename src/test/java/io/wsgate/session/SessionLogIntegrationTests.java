@@ -33,8 +33,7 @@ class SessionLogIntegrationTests {
     static void routes(DynamicPropertyRegistry registry) {
         GatewayRoutes routes = new GatewayRoutes(registry);
         routes.add("quiet", "ws://127.0.0.1:" + echo.port(), "/quiet/**");
-        String framed = routes.add("framed", "ws://127.0.0.1:" + echo.port(), "/framed/**");
-        registry.add(framed + "metadata.frame-log", () -> "true");
+        routes.add("framed", "ws://127.0.0.1:" + echo.port(), "/framed/**").metadata("frame-log", "true");
     }
 
     @Test

@@ -97,9 +97,8 @@ class SessionModelIntegrationTests {
         GatewayRoutes routes = new GatewayRoutes(registry);
         for (int worker = 0; worker < WORKERS; worker++) {
             routes.add(route(worker, false), "ws://127.0.0.1:" + backend.port(), "/" + route(worker, false) + "/**");
-            String idle = routes.add(
-                    route(worker, true), "ws://127.0.0.1:" + backend.port(), "/" + route(worker, true) + "/**");
-            registry.add(idle + "metadata.idle-timeout", () -> SessionModel.IDLE_TIMEOUT_MILLIS + "ms");
+            routes.add(route(worker, true), "ws://127.0.0.1:" + backend.port(), "/" + route(worker, true) + "/**")
+                    .metadata("idle-timeout", SessionModel.IDLE_TIMEOUT_MILLIS + "ms");
         }
     }
 

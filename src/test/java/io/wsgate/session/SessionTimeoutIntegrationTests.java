@@ -53,11 +53,10 @@ class SessionTimeoutIntegrationTests {
     @DynamicPropertySource
     static void routes(DynamicPropertyRegistry registry) {
         GatewayRoutes routes = new GatewayRoutes(registry);
-        String idle = routes.add("idle", "ws://127.0.0.1:" + backend.port(), "/idle/**");
-        registry.add(idle + "metadata.idle-timeout", () -> "600ms");
-        String aged = routes.add("aged", "ws://127.0.0.1:" + backend.port(), "/aged/**");
-        registry.add(aged + "metadata.max-session-age", () -> "500ms");
-        registry.add(aged + "metadata.max-session-age-jitter", () -> "300ms");
+        routes.add("idle", "ws://127.0.0.1:" + backend.port(), "/idle/**").metadata("idle-timeout", "600ms");
+        routes.add("aged", "ws://127.0.0.1:" + backend.port(), "/aged/**")
+                .metadata("max-session-age", "500ms")
+                .metadata("max-session-age-jitter", "300ms");
     }
 
     /**
