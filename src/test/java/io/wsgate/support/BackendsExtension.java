@@ -1,6 +1,7 @@
 package io.wsgate.support;
 
 import java.lang.reflect.Field;
+import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Modifier;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,14 +37,17 @@ public final class BackendsExtension implements BeforeAllCallback, AfterAllCallb
         }
     }
 
-    private static AutoCloseable start(Class<?> type) throws ReflectiveOperationException {
-        Object backend;
+    private static AutoCloseable start(Class<?> type) throws Exception {
         try {
-            backend = type.getMethod("start").invoke(null);
-        } catch (NoSuchMethodException noArguments) {
-            backend = type.getMethod("start", String[].class).invoke(null, (Object) new String[0]);
+            try {
+                return (AutoCloseable) type.getMethod("start").invoke(null);
+            } catch (NoSuchMethodException noArguments) {
+                return (AutoCloseable) type.getMethod("start", String[].class).invoke(null, (Object) new String[0]);
+            }
+        } catch (InvocationTargetException e) {
+            // The backend's own failure, not the reflection's.
+            throw e.getCause() instanceof Exception cause ? cause : e;
         }
-        return (AutoCloseable) backend;
     }
 
     @Override

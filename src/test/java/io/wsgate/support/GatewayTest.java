@@ -17,7 +17,8 @@ import org.springframework.core.annotation.AliasFor;
 @Target(ElementType.TYPE)
 @Retention(RetentionPolicy.RUNTIME)
 @Documented
-// Before SpringBootTest's SpringExtension, so the backends are up whenever Spring builds the context.
+// Either order works (Spring builds the context at the first test instance, after every beforeAll); first, so a
+// listener that loaded it in beforeAll would still find the backends up.
 @ExtendWith(BackendsExtension.class)
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 public @interface GatewayTest {
