@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.wsgate.support.Backend;
@@ -15,6 +14,7 @@ import io.wsgate.support.FreePorts;
 import io.wsgate.support.GatewayRoutes;
 import io.wsgate.support.GatewayTest;
 import io.wsgate.support.JdkWebSocketClient;
+import io.wsgate.support.MeterCounts;
 import io.wsgate.support.RawHttp;
 import io.wsgate.support.ScriptedBackend;
 import java.io.IOException;
@@ -215,11 +215,7 @@ class WebSocketMetricsIntegrationTests {
     }
 
     private double active(String route) {
-        Gauge gauge = this.registry
-                .find(WsgateMeterNames.SESSIONS_ACTIVE)
-                .tag("route", route)
-                .gauge();
-        return gauge != null ? gauge.value() : 0;
+        return MeterCounts.activeSessions(this.registry, route);
     }
 
     private double messages(String route, String direction, String type) {

@@ -116,18 +116,10 @@ class MessageSizeLimitIntegrationTests {
     }
 
     private double closed(String route, String code, String closedBy) {
-        return MeterCounts.count(
-                this.registry,
-                WsgateMeterNames.SESSIONS_CLOSED,
-                "route",
-                route,
-                "close.code",
-                code,
-                "closed.by",
-                closedBy);
+        return MeterCounts.sessionsClosed(this.registry, route, code, closedBy);
     }
 
     private double gatewayCloses(String route, String reason) {
-        return MeterCounts.count(this.registry, WsgateMeterNames.GATEWAY_CLOSES, "route", route, "reason", reason);
+        return MeterCounts.gatewayCloses(this.registry, route, reason);
     }
 }

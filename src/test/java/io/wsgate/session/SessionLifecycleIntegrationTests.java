@@ -6,10 +6,8 @@ import static io.wsgate.support.RawWebSocket.TEXT;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
-import io.wsgate.metrics.WsgateMeterNames;
 import io.wsgate.support.Backend;
 import io.wsgate.support.GatewayRoutes;
 import io.wsgate.support.GatewayTest;
@@ -282,23 +280,12 @@ class SessionLifecycleIntegrationTests {
     }
 
     private double active(String route) {
-        Gauge gauge = this.registry
-                .find(WsgateMeterNames.SESSIONS_ACTIVE)
-                .tag("route", route)
-                .gauge();
-        return gauge != null ? gauge.value() : 0;
+        return MeterCounts.activeSessions(this.registry, route);
     }
 
     private double closed(String route, String closedBy, int code) {
-        return MeterCounts.count(
-                this.registry,
-                WsgateMeterNames.SESSIONS_CLOSED,
-                "route",
-                route,
-                "closed.by",
-                closedBy,
-                "close.code",
-                code >= 4000 ? "4xxx" : code >= 3000 ? "3xxx" : Integer.toString(code));
+        return MeterCounts.sessionsClosed(
+                this.registry, route, code >= 4000 ? "4xxx" : code >= 3000 ? "3xxx" : Integer.toString(code), closedBy);
     }
 
     private static void sleep(Duration duration) {
