@@ -48,11 +48,10 @@ class InstanceChoiceIntegrationTests {
                     () -> "http://127.0.0.1:" + backend.port());
         }
         GatewayRoutes routes = new GatewayRoutes(registry);
-        String least = routes.add("least", "lb:ws://pool", "/least/**");
-        registry.add(least + "metadata.lb-policy", () -> "least-sessions");
-        String sticky = routes.add("sticky", "lb:ws://pool", "/sticky/**");
-        registry.add(sticky + "metadata.lb-policy", () -> "hash");
-        registry.add(sticky + "metadata.hash-key", () -> "header:X-User");
+        routes.add("least", "lb:ws://pool", "/least/**").metadata("lb-policy", "least-sessions");
+        routes.add("sticky", "lb:ws://pool", "/sticky/**")
+                .metadata("lb-policy", "hash")
+                .metadata("hash-key", "header:X-User");
         routes.add("turns", "lb:ws://pool", "/turns/**");
     }
 

@@ -16,6 +16,7 @@ import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.util.ReferenceCountUtil;
+import io.wsgate.config.MessageLimits;
 import io.wsgate.config.RoutePolicy;
 import io.wsgate.metrics.WebSocketMetrics;
 import io.wsgate.vocabulary.ClosedBy;
@@ -55,7 +56,8 @@ class LegGateTests {
                     Long.MAX_VALUE,
                     Long.MAX_VALUE,
                     Duration.ZERO,
-                    Duration.ZERO));
+                    Duration.ZERO,
+                    MessageLimits.NONE));
 
     private final SessionLifecycle lifecycle = this.session.lifecycle();
 

@@ -1,10 +1,11 @@
 package io.wsgate.support;
 
+import static io.wsgate.support.Gateway.TIMEOUT;
+
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
-import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -16,8 +17,6 @@ import java.util.concurrent.TimeUnit;
  * with every wait bounded.
  */
 public final class JdkWebSocketClient implements WebSocket.Listener {
-
-    public static final Duration TIMEOUT = Duration.ofSeconds(30);
 
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
