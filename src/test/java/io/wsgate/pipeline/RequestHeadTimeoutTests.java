@@ -58,6 +58,8 @@ class RequestHeadTimeoutTests {
         assertThat(written()).startsWith("HTTP/1.1 408 Request Timeout\r\n").contains("connection: close\r\n");
         assertThat(this.channel.isOpen()).isFalse();
         assertThat(rejected(RejectionReason.HEADER_TIMEOUT, 408)).isEqualTo(1);
+        // The head the 408 cut short is not also a refused request.
+        assertThat(rejected(RejectionReason.BAD_REQUEST, 400)).isZero();
     }
 
     @Test
