@@ -1,8 +1,8 @@
 # wsgate container image: build with the Maven wrapper, run the layered jar on a slim JRE.
 #   docker build -t wsgate .
 #   docker run -p 8080:8080 -p 127.0.0.1:8081:8081 -v "$PWD/my-routes:/app/config:ro" --read-only --tmpfs /tmp wsgate
-# deploy/image/layout.sh runs its extraction, COPY and AOT-training lines without Docker; the compose smoke
-# (deploy/smoke/compose-without-docker.sh) starts the result the way this image does.
+# deploy/smoke/docker-image.sh builds and runs it for real (CI). deploy/image/layout.sh runs its extraction, COPY and
+# AOT-training lines without Docker; deploy/smoke/compose-without-docker.sh starts the result the way this image does.
 
 FROM eclipse-temurin:17-jdk AS build
 WORKDIR /build
@@ -16,6 +16,11 @@ RUN ./mvnw -B -DskipTests package
 # Spring Boot's layers (dependencies change rarely, application often) for layer caching.
 RUN mkdir -p target/image && cp target/wsgate-*.jar target/image/application.jar \
     && java -Djarmode=tools -jar target/image/application.jar extract --layers --destination target/image/extracted
+# Netty's epoll library as a file: Netty otherwise copies it to /tmp at every start and loads it from there, which
+# fails on a noexec /tmp (Docker's --tmpfs, compose's tmpfs) and leaves the gateway on the slower NIO transport.
+RUN mkdir target/native && cd target/native \
+    && for jar in ../image/extracted/dependencies/lib/netty-transport-native-epoll-*-linux-*.jar; do jar xf "$jar" META-INF/native; done \
+    && mv META-INF/native/*.so . && rm -r META-INF
 
 # The run stage's JDK 25 runs the Java 17 bytecode; it brings the AOT cache and compact object headers below.
 FROM eclipse-temurin:25-jre
@@ -27,6 +32,8 @@ COPY --from=build /build/target/image/extracted/dependencies/ ./
 COPY --from=build /build/target/image/extracted/spring-boot-loader/ ./
 COPY --from=build /build/target/image/extracted/snapshot-dependencies/ ./
 COPY --from=build /build/target/image/extracted/application/ ./
+# The JDK's default java.library.path, where Netty looks first.
+COPY --from=build /build/target/native/ /usr/java/packages/lib/
 # Container-aware heap (a share of the memory limit, not of the host), fail fast on OOM, and a temp
 # directory that stays writable when the root filesystem is read-only (mount a tmpfs or emptyDir there).
 ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=75 -XX:InitialRAMPercentage=50 -XX:+ExitOnOutOfMemoryError -Djava.io.tmpdir=/tmp"

@@ -21,7 +21,9 @@ done
 
 work="$(mktemp -d)"
 pids=()
+probe=""
 cleanup() {
+  [ -n "$probe" ] && kill "$probe" 2>/dev/null
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   rm -rf "$work"
@@ -34,23 +36,8 @@ fail() {
   exit 1
 }
 
-# A port nobody listens on (checked just before use; the servers bind it right after).
-free_port() {
-  local port
-  while :; do
-    port=$(( 20000 + RANDOM % 20000 ))
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-  done
-}
-
-# Polls a URL until it answers 2xx, for at most 90 s.
-await_http() {
-  for _ in $(seq 1 180); do
-    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
-    sleep 0.5
-  done
-  fail "no answer from $1 within 90 s"
-}
+# shellcheck source=deploy/smoke/lib.sh
+. deploy/smoke/lib.sh
 
 # --- The image layout, from the Dockerfile's own lines (deploy/image/layout.sh: extraction, layers, AOT cache).
 grep -qx 'RUN ./mvnw -B -DskipTests package' Dockerfile || fail "Dockerfile's Maven build is not CI's package"
@@ -116,25 +103,8 @@ echo "compose smoke: gateway ready with the image's JVM flags ($tool_options)"
 
 # Four sessions through the lb:ws route, held open; round robin spreads them over both backends,
 # which is read from the kernel's table of established connections (no extra tools needed).
-established_to() {
-  local hex
-  hex=$(printf ':%04X$' "$1")
-  # Column 2 is the local address:port (hex), column 4 the state (01 = ESTABLISHED).
-  cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk -v port="$hex" '$2 ~ port && $4 == "01"' | wc -l
-}
-mkfifo "$work/probe-in"
-java deploy/smoke/WsProbe.java "ws://127.0.0.1:$gw/ws/" 4 <"$work/probe-in" >"$work/probe.out" 2>&1 &
-probe=$!
-pids+=("$probe")
-exec 4>"$work/probe-in"
-for _ in $(seq 1 120); do
-  grep -q '^open$' "$work/probe.out" && break
-  kill -0 "$probe" 2>/dev/null || break
-  sleep 0.5
-done
-grep -q '^open$' "$work/probe.out" || fail "sessions not relayed: $(cat "$work/probe.out")"
+hold_sessions "ws://127.0.0.1:$gw/ws/" 4
 for n in 1 2 3 4; do
-  grep -qx "hello $n -> HELLO $n" "$work/probe.out" || fail "session $n: $(cat "$work/probe.out")"
   echo "compose smoke: session $n relayed: hello $n -> HELLO $n"
 done
 for i in 1 2; do
@@ -143,8 +113,7 @@ for i in 1 2; do
   [ "$count" -ge 1 ] || fail "echo-$i holds no session"
   echo "compose smoke: echo-$i holds $count of the 4 sessions"
 done
-echo >&4
-exec 4>&-
+release_sessions
 
 # Prometheus scrapes the gateway's /actuator/prometheus on the management port.
 up=""

@@ -1,5 +1,6 @@
 package io.wsgate;
 
+import io.wsgate.drain.ExitOnTerm;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
@@ -10,6 +11,6 @@ import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
 public class WsgateApplication {
 
     public static void main(String[] args) {
-        SpringApplication.run(WsgateApplication.class, args);
+        ExitOnTerm.install(SpringApplication.run(WsgateApplication.class, args));
     }
 }

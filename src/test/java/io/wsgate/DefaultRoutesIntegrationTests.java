@@ -1,5 +1,7 @@
 package io.wsgate;
 
+import static io.wsgate.support.Gateway.TIMEOUT;
+import static io.wsgate.support.Gateway.wsUri;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.wsgate.support.FreePorts;
@@ -7,9 +9,7 @@ import io.wsgate.support.JdkWebSocketClient;
 import io.wsgate.support.RawHttp;
 import io.wsgate.support.RawWebSocket;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -26,8 +26,6 @@ import reactor.netty.http.client.HttpClient;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.DEFINED_PORT)
 class DefaultRoutesIntegrationTests {
 
-    private static final Duration TIMEOUT = Duration.ofSeconds(30);
-
     // The default route's uri is ws://localhost:${server.port}, so the port is fixed before start.
     private static final int PORT = FreePorts.next();
 
@@ -37,13 +35,9 @@ class DefaultRoutesIntegrationTests {
         registry.add("management.server.port", () -> 0);
     }
 
-    private static URI uri(String path) {
-        return URI.create("ws://127.0.0.1:" + PORT + path);
-    }
-
     @Test
     void uppercasesHelloMartianThroughWs() {
-        JdkWebSocketClient client = JdkWebSocketClient.connect(uri("/ws/"));
+        JdkWebSocketClient client = JdkWebSocketClient.connect(wsUri(PORT, "/ws/"));
         client.sendText("hello, martian!!!!");
         assertThat(client.nextText()).isEqualTo("HELLO, MARTIAN!!!!");
         assertThat(client.close(1000, "").code()).isEqualTo(1000);
@@ -66,7 +60,7 @@ class DefaultRoutesIntegrationTests {
     void rewritesAnyPathUnderWsToTheEcho() {
         String reply = HttpClient.create()
                 .websocket()
-                .uri(uri("/ws/rooms/42?user=ada"))
+                .uri(wsUri(PORT, "/ws/rooms/42?user=ada"))
                 .handle((in, out) -> out.sendString(Mono.just("deeper path"))
                         .then()
                         .thenMany(in.receive().asString().take(1)))
@@ -112,6 +106,6 @@ class DefaultRoutesIntegrationTests {
 
     @Test
     void servesTheEchoDirectlyOnItsOwnPathToo() {
-        assertThat(JdkWebSocketClient.replyTo(uri("/echo/"), "direct")).isEqualTo("DIRECT");
+        assertThat(JdkWebSocketClient.replyTo(wsUri(PORT, "/echo/"), "direct")).isEqualTo("DIRECT");
     }
 }

@@ -38,7 +38,8 @@ class PackageDependenciesTests {
             Map.entry("admission", Set.of("config", "metrics", "proxy", "session", "vocabulary")),
             Map.entry("auth", Set.of("config", "metrics", "proxy", "session", "vocabulary")),
             Map.entry("drain", Set.of("config", "metrics", "proxy", "session", "vocabulary")),
-            Map.entry("admin", Set.of("config", "metrics", "session", "vocabulary")));
+            Map.entry("admin", Set.of("config", "metrics", "session", "vocabulary")),
+            Map.entry("balancing", Set.of("config", "session")));
 
     @Test
     void eachPackageUsesOnlyWhatItsPackageInfoNames() throws IOException {

@@ -1,5 +1,6 @@
 package io.wsgate;
 
+import static io.wsgate.support.Gateway.TIMEOUT;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -8,6 +9,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.wsgate.metrics.WsgateMeterNames;
 import io.wsgate.support.EchoBackend;
 import io.wsgate.support.GatewayRoutes;
+import io.wsgate.support.GatewayTest;
 import io.wsgate.support.JdkWebSocketClient;
 import io.wsgate.support.SelfSignedCertificate;
 import java.io.IOException;
@@ -16,7 +18,6 @@ import java.net.http.HttpClient;
 import java.net.http.WebSocketHandshakeException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Comparator;
 import java.util.stream.Stream;
 import javax.net.ssl.SSLHandshakeException;
@@ -24,7 +25,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -37,13 +37,9 @@ import org.springframework.test.context.DynamicPropertySource;
  * it trusts through {@code spring.cloud.gateway.server.webflux.httpclient.ssl.ssl-bundle}, and refuses a backend
  * whose certificate it does not trust with 502 before upgrading the client.
  */
-@SpringBootTest(
-        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = {"wsgate.health.interval=500ms", "wsgate.proxy.handshake-timeout=10s"})
+@GatewayTest(properties = {"wsgate.health.interval=500ms", "wsgate.proxy.handshake-timeout=10s"})
 @ExtendWith(OutputCaptureExtension.class)
 class TlsIntegrationTests {
-
-    private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
     private static Path dir;
 

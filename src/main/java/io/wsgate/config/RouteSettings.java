@@ -17,6 +17,7 @@ import org.springframework.web.cors.CorsConfiguration;
  * @param healthPath the backend path route health probes; {@code null}: the path of the route's uri
  * @param onRouteRemoved what a reload that removes this route does to its open sessions
  * @param onUriChanged what a reload that gives this route another uri does to its open sessions
+ * @param balancing how an {@code lb:} route picks an instance for a new session
  * @param auth the token its handshakes need, if any
  */
 public record RouteSettings(
@@ -30,6 +31,7 @@ public record RouteSettings(
         String healthPath,
         OpenSessionsPolicy onRouteRemoved,
         OpenSessionsPolicy onUriChanged,
+        Balancing balancing,
         RouteAuth auth) {
 
     /** Whether a request with this Origin header may open a session; no Origin (not a browser) always may. */

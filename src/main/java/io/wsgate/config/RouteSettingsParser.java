@@ -72,6 +72,10 @@ public final class RouteSettingsParser {
 
     public static final String RATE_LIMIT_ACTION = "rate-limit-action";
 
+    public static final String LB_POLICY = "lb-policy";
+
+    public static final String HASH_KEY = "hash-key";
+
     public static final String ON_ROUTE_REMOVED = "on-route-removed";
 
     public static final String ON_URI_CHANGED = "on-uri-changed";
@@ -113,6 +117,8 @@ public final class RouteSettingsParser {
             BYTE_RATE_CLIENT_TO_BACKEND,
             BYTE_RATE_BACKEND_TO_CLIENT,
             RATE_LIMIT_ACTION,
+            LB_POLICY,
+            HASH_KEY,
             AUTH,
             AUTH_SCOPES,
             AUTH_CLAIMS,
@@ -216,6 +222,7 @@ public final class RouteSettingsParser {
                 values.text(HEALTH_PATH),
                 values.policy(ON_ROUTE_REMOVED, this.onRouteRemoved),
                 values.policy(ON_URI_CHANGED, this.onUriChanged),
+                values.balancing(),
                 values.auth(this.auth, this.issuerConfigured));
     }
 
@@ -415,6 +422,30 @@ public final class RouteSettingsParser {
                 return MessageLimits.Action.CLOSE;
             }
             throw invalid(RATE_LIMIT_ACTION, text, "throttle or close", null);
+        }
+
+        /** {@code lb-policy} and, for {@code hash}, its {@code hash-key}. */
+        Balancing balancing() {
+            String policy = text(LB_POLICY);
+            String key = text(HASH_KEY);
+            if (policy == null || policy.equalsIgnoreCase("round-robin")) {
+                return Balancing.ROUND_ROBIN;
+            }
+            if (policy.equalsIgnoreCase("least-sessions")) {
+                return new Balancing(Balancing.Policy.LEAST_SESSIONS, null);
+            }
+            if (!policy.equalsIgnoreCase("hash")) {
+                throw invalid(LB_POLICY, policy, "round-robin, least-sessions or hash", null);
+            }
+            if (key == null) {
+                throw invalid(
+                        HASH_KEY, null, "a hash key for lb-policy hash: header:NAME, cookie:NAME or query:NAME", null);
+            }
+            try {
+                return new Balancing(Balancing.Policy.HASH, Balancing.HashKey.parse(key));
+            } catch (IllegalArgumentException ex) {
+                throw invalid(HASH_KEY, key, "header:NAME, cookie:NAME or query:NAME", ex);
+            }
         }
 
         /** The {@code auth*} keys; checked even on a route without {@code auth: jwt}, so a typo shows at once. */

@@ -7,6 +7,7 @@ import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /**
  * Counts what one peer costs the gateway beyond bytes: fragments of the message being read (each fragment is a
@@ -21,16 +22,25 @@ public final class FrameCaps {
 
     private final int maxControlFramesPerSecond;
 
+    private final LongSupplier nanoClock;
+
     private int fragments;
 
-    private long windowStart = System.nanoTime();
+    private long windowStart;
 
     private int controlFrames;
 
     /** Caps of 0 are off. */
     public FrameCaps(int maxFragmentsPerMessage, int maxControlFramesPerSecond) {
+        this(maxFragmentsPerMessage, maxControlFramesPerSecond, System::nanoTime);
+    }
+
+    /** With the clock the control-frame window is read from (tests move it). */
+    FrameCaps(int maxFragmentsPerMessage, int maxControlFramesPerSecond, LongSupplier nanoClock) {
         this.maxFragmentsPerMessage = maxFragmentsPerMessage;
         this.maxControlFramesPerSecond = maxControlFramesPerSecond;
+        this.nanoClock = nanoClock;
+        this.windowStart = nanoClock.getAsLong();
     }
 
     /** Counts {@code frame}; returns why it passes a cap (a close reason), or {@code null}. */
@@ -43,7 +53,7 @@ public final class FrameCaps {
             }
         } else if (frame instanceof PingWebSocketFrame || frame instanceof PongWebSocketFrame) {
             // A fixed one-second window: cheap, and at most twice the cap across a window's edge.
-            long now = System.nanoTime();
+            long now = this.nanoClock.getAsLong();
             if (now - this.windowStart >= SECOND) {
                 this.windowStart = now;
                 this.controlFrames = 0;

@@ -4,6 +4,7 @@ import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -69,7 +70,10 @@ final class RequestHeadTimeout extends ChannelDuplexHandler {
         if (msg instanceof HttpRequest request) {
             disarm();
             this.served = true;
-            if (request.decoderResult().isFailure()) {
+            // A head cut short by the connection's end (ours after a 408, or the client's going away) gets no answer:
+            // it is no refused request.
+            if (request.decoderResult().isFailure()
+                    && !(request.decoderResult().cause() instanceof PrematureChannelClosureException)) {
                 // Reactor Netty answers it; counted here because no route will see it.
                 int status = status(request.decoderResult().cause());
                 logger.debug(

@@ -1,7 +1,9 @@
 package io.wsgate.session;
 
 import io.wsgate.metrics.ActiveSessions;
+import java.net.URI;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -18,14 +20,26 @@ public final class SessionRegistry implements ActiveSessions {
     // Strong references per route, kept after a route's last session: the gauges read them.
     private final Map<String, AtomicLong> byRoute = new ConcurrentHashMap<>();
 
+    // Per backend instance (host:port), for balancing by sessions.
+    private final Map<String, AtomicLong> byInstance = new ConcurrentHashMap<>();
+
     void opened(ProxiedSession session) {
         this.sessions.put(session.id(), session);
         routeCount(session.routeId()).incrementAndGet();
+        // compute(): atomic per key, so a count is never dropped from the map while another session raises it.
+        this.byInstance.compute(instance(session.backendUri()), (key, count) -> {
+            AtomicLong counted = count != null ? count : new AtomicLong();
+            counted.incrementAndGet();
+            return counted;
+        });
     }
 
     void ended(ProxiedSession session) {
         if (this.sessions.remove(session.id(), session)) {
             routeCount(session.routeId()).decrementAndGet();
+            this.byInstance.compute(
+                    instance(session.backendUri()),
+                    (key, count) -> count == null || count.decrementAndGet() == 0 ? null : count);
         }
     }
 
@@ -48,6 +62,20 @@ public final class SessionRegistry implements ActiveSessions {
     public long activeOn(String routeId) {
         AtomicLong count = this.byRoute.get(routeId);
         return count != null ? count.get() : 0;
+    }
+
+    /** Sessions open now to the backend instance at {@code host} and {@code port}, across routes. */
+    public long activeOnInstance(String host, int port) {
+        AtomicLong count = this.byInstance.get(host.toLowerCase(Locale.ROOT) + ":" + port);
+        return count != null ? count.get() : 0;
+    }
+
+    private static String instance(URI backend) {
+        if (backend == null || backend.getHost() == null) {
+            return "-";
+        }
+        int port = backend.getPort() != -1 ? backend.getPort() : ("wss".equals(backend.getScheme()) ? 443 : 80);
+        return backend.getHost().toLowerCase(Locale.ROOT) + ":" + port;
     }
 
     private AtomicLong routeCount(String routeId) {

@@ -1,22 +1,22 @@
 package io.wsgate.admin;
 
+import static io.wsgate.support.Gateway.TIMEOUT;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.wsgate.support.Backend;
 import io.wsgate.support.GatewayRoutes;
+import io.wsgate.support.GatewayTest;
 import io.wsgate.support.JdkWebSocketClient;
 import io.wsgate.support.ManagementPort;
 import io.wsgate.support.ScriptedBackend;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -29,12 +29,13 @@ import tools.jackson.databind.json.JsonMapper;
  * and traffic, filters and pages them, counts them per route and backend; it refuses writes (403) and closes
  * nothing; and none of it is on the traffic port.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@GatewayTest
 class SessionsEndpointIntegrationTests {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
-    private static ScriptedBackend backend;
+    @Backend
+    static ScriptedBackend backend;
 
     private final List<JdkWebSocketClient> clients = new ArrayList<>();
 
@@ -46,7 +47,6 @@ class SessionsEndpointIntegrationTests {
 
     @DynamicPropertySource
     static void routes(DynamicPropertyRegistry registry) {
-        backend = ScriptedBackend.start();
         GatewayRoutes routes = new GatewayRoutes(registry);
         routes.add("alpha", "ws://127.0.0.1:" + backend.port(), "/alpha/**");
         routes.add("beta", "ws://127.0.0.1:" + backend.port(), "/beta/**");
@@ -55,13 +55,8 @@ class SessionsEndpointIntegrationTests {
     @AfterEach
     void closeClients() {
         this.clients.forEach(JdkWebSocketClient::abort);
-        await().atMost(Duration.ofSeconds(30))
+        await().atMost(TIMEOUT)
                 .until(() -> json(get("/actuator/wsgate")).get("open").asLong() == 0);
-    }
-
-    @AfterAll
-    static void stopBackend() {
-        backend.close();
     }
 
     @Test

@@ -1,11 +1,14 @@
 package io.wsgate.admin;
 
+import static io.wsgate.support.Gateway.TIMEOUT;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.wsgate.metrics.WsgateMeterNames;
+import io.wsgate.support.Backend;
 import io.wsgate.support.GatewayRoutes;
+import io.wsgate.support.GatewayTest;
 import io.wsgate.support.JdkWebSocketClient;
 import io.wsgate.support.ManagementPort;
 import io.wsgate.support.MeterCounts;
@@ -18,12 +21,10 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalManagementPort;
@@ -39,16 +40,13 @@ import tools.jackson.databind.json.JsonMapper;
  * each write logged with the requester's address and counted, each close counted as the operator's.
  */
 @ExtendWith(OutputCaptureExtension.class)
-@SpringBootTest(
-        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = "wsgate.admin.write-enabled=true")
+@GatewayTest(properties = "wsgate.admin.write-enabled=true")
 class SessionsEndpointWriteIntegrationTests {
-
-    private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
-    private static ScriptedBackend backend;
+    @Backend
+    static ScriptedBackend backend;
 
     private final List<JdkWebSocketClient> clients = new ArrayList<>();
 
@@ -63,7 +61,6 @@ class SessionsEndpointWriteIntegrationTests {
 
     @DynamicPropertySource
     static void routes(DynamicPropertyRegistry registry) {
-        backend = ScriptedBackend.start();
         GatewayRoutes routes = new GatewayRoutes(registry);
         routes.add("alpha", "ws://127.0.0.1:" + backend.port(), "/alpha/**");
         routes.add("beta", "ws://127.0.0.1:" + backend.port(), "/beta/**");
@@ -77,11 +74,6 @@ class SessionsEndpointWriteIntegrationTests {
                                 .get("open")
                                 .asLong()
                         == 0);
-    }
-
-    @AfterAll
-    static void stopBackend() {
-        backend.close();
     }
 
     @Test

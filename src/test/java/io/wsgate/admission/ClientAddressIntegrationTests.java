@@ -1,21 +1,21 @@
 package io.wsgate.admission;
 
+import static io.wsgate.support.Gateway.TIMEOUT;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.netty.handler.codec.http.HttpHeaders;
+import io.wsgate.support.Backend;
 import io.wsgate.support.GatewayRoutes;
+import io.wsgate.support.GatewayTest;
 import io.wsgate.support.RawHttp;
 import io.wsgate.support.ScriptedBackend;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -30,30 +30,22 @@ import org.springframework.test.context.DynamicPropertySource;
  * loopback) is not.
  */
 @ExtendWith(OutputCaptureExtension.class)
-@SpringBootTest(
-        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+@GatewayTest(
         properties = {
             "wsgate.forwarded.trusted-proxies=127.0.0.1, 10.0.0.0/8",
             "wsgate.forwarded.header=x-forwarded-for"
         })
 class ClientAddressIntegrationTests {
 
-    private static final Duration TIMEOUT = Duration.ofSeconds(30);
-
-    private static ScriptedBackend backend;
+    @Backend
+    static ScriptedBackend backend;
 
     @LocalServerPort
     int port;
 
     @DynamicPropertySource
     static void routes(DynamicPropertyRegistry registry) {
-        backend = ScriptedBackend.start();
         new GatewayRoutes(registry).add("fwd", "ws://127.0.0.1:" + backend.port(), "/fwd/**");
-    }
-
-    @AfterAll
-    static void stopBackend() {
-        backend.close();
     }
 
     @Test

@@ -4,15 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.netty.handler.codec.http.HttpHeaders;
+import io.wsgate.support.Backend;
 import io.wsgate.support.GatewayRoutes;
+import io.wsgate.support.GatewayTest;
 import io.wsgate.support.RawHttp;
 import io.wsgate.support.ScriptedBackend;
 import java.io.IOException;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -25,25 +25,18 @@ import org.springframework.test.context.DynamicPropertySource;
  * none, so with no trusted proxies a client's X-Forwarded-For is never its address.
  */
 @ExtendWith(OutputCaptureExtension.class)
-@SpringBootTest(
-        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = "spring.main.cloud-platform=kubernetes")
+@GatewayTest(properties = "spring.main.cloud-platform=kubernetes")
 class ForwardHeadersStrategyIntegrationTests {
 
-    private static ScriptedBackend backend;
+    @Backend
+    static ScriptedBackend backend;
 
     @LocalServerPort
     int port;
 
     @DynamicPropertySource
     static void routes(DynamicPropertyRegistry registry) {
-        backend = ScriptedBackend.start();
         new GatewayRoutes(registry).add("k8s", "ws://127.0.0.1:" + backend.port(), "/k8s/**");
-    }
-
-    @AfterAll
-    static void stopBackend() {
-        backend.close();
     }
 
     @Test

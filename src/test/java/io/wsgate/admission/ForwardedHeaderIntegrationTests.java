@@ -3,14 +3,14 @@ package io.wsgate.admission;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.handler.codec.http.HttpHeaders;
+import io.wsgate.support.Backend;
 import io.wsgate.support.GatewayRoutes;
+import io.wsgate.support.GatewayTest;
 import io.wsgate.support.RawHttp;
 import io.wsgate.support.ScriptedBackend;
 import java.io.IOException;
 import java.net.InetAddress;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -20,25 +20,19 @@ import org.springframework.test.context.DynamicPropertySource;
  * honoured, and X-Forwarded-For, which such proxies pass on as the client wrote it, is never read. 127.0.0.1 and
  * 10.0.0.0/8 are trusted.
  */
-@SpringBootTest(
-        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+@GatewayTest(
         properties = {"wsgate.forwarded.trusted-proxies=127.0.0.1, 10.0.0.0/8", "wsgate.forwarded.header=forwarded"})
 class ForwardedHeaderIntegrationTests {
 
-    private static ScriptedBackend backend;
+    @Backend
+    static ScriptedBackend backend;
 
     @LocalServerPort
     int port;
 
     @DynamicPropertySource
     static void routes(DynamicPropertyRegistry registry) {
-        backend = ScriptedBackend.start();
         new GatewayRoutes(registry).add("fwd", "ws://127.0.0.1:" + backend.port(), "/fwd/**");
-    }
-
-    @AfterAll
-    static void stopBackend() {
-        backend.close();
     }
 
     @Test

@@ -4,18 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.wsgate.metrics.WsgateMeterNames;
+import io.wsgate.support.Backend;
 import io.wsgate.support.EchoBackend;
 import io.wsgate.support.GatewayRoutes;
+import io.wsgate.support.GatewayTest;
 import io.wsgate.support.RawHttp;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -29,8 +29,7 @@ import org.springframework.test.context.DynamicPropertySource;
  * count per /64 (wsgate.limits.ipv6-prefix).
  */
 @ExtendWith(OutputCaptureExtension.class)
-@SpringBootTest(
-        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+@GatewayTest(
         properties = {
             "wsgate.forwarded.trusted-proxies=127.0.0.1",
             "wsgate.forwarded.header=x-forwarded-for",
@@ -38,7 +37,8 @@ import org.springframework.test.context.DynamicPropertySource;
         })
 class HandshakeRateLimitIntegrationTests {
 
-    private static EchoBackend echo;
+    @Backend
+    static EchoBackend echo;
 
     @LocalServerPort
     int port;
@@ -48,18 +48,12 @@ class HandshakeRateLimitIntegrationTests {
 
     @DynamicPropertySource
     static void routes(DynamicPropertyRegistry registry) {
-        echo = EchoBackend.start();
         GatewayRoutes routes = new GatewayRoutes(registry);
         routes.add("rated", "ws://127.0.0.1:" + echo.port(), "/rated/**");
         routes.add("untrusted", "ws://127.0.0.1:" + echo.port(), "/untrusted/**");
         routes.add("ipv6", "ws://127.0.0.1:" + echo.port(), "/ipv6/**");
-        String unrated = routes.add("unrated", "ws://127.0.0.1:" + echo.port(), "/unrated/**");
-        registry.add(unrated + "metadata.handshake-rate-per-client", () -> "off");
-    }
-
-    @AfterAll
-    static void stopBackend() {
-        echo.close();
+        routes.add("unrated", "ws://127.0.0.1:" + echo.port(), "/unrated/**")
+                .metadata("handshake-rate-per-client", "off");
     }
 
     @Test

@@ -4,15 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.wsgate.metrics.WsgateMeterNames;
+import io.wsgate.support.Backend;
 import io.wsgate.support.EchoBackend;
 import io.wsgate.support.GatewayRoutes;
+import io.wsgate.support.GatewayTest;
 import io.wsgate.support.RawHttp;
 import java.io.IOException;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -24,12 +24,11 @@ import org.springframework.test.context.DynamicPropertySource;
  * and requests without Origin (not from a browser) always pass.
  */
 @ExtendWith(OutputCaptureExtension.class)
-@SpringBootTest(
-        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = "wsgate.origins.allowed=https://only.example.org")
+@GatewayTest(properties = "wsgate.origins.allowed=https://only.example.org")
 class OriginAllowlistIntegrationTests {
 
-    private static EchoBackend echo;
+    @Backend
+    static EchoBackend echo;
 
     @LocalServerPort
     int port;
@@ -39,19 +38,12 @@ class OriginAllowlistIntegrationTests {
 
     @DynamicPropertySource
     static void routes(DynamicPropertyRegistry registry) {
-        echo = EchoBackend.start();
         GatewayRoutes routes = new GatewayRoutes(registry);
-        String strict = routes.add("strict", "ws://127.0.0.1:" + echo.port(), "/strict/**");
-        registry.add(strict + "metadata.allowed-origins[0]", () -> "https://*.example.com");
-        registry.add(strict + "metadata.allowed-origins[1]", () -> "http://localhost:[*]");
-        String any = routes.add("any", "ws://127.0.0.1:" + echo.port(), "/any/**");
-        registry.add(any + "metadata.allowed-origins", () -> "*");
+        routes.add("strict", "ws://127.0.0.1:" + echo.port(), "/strict/**")
+                .metadata("allowed-origins[0]", "https://*.example.com")
+                .metadata("allowed-origins[1]", "http://localhost:[*]");
+        routes.add("any", "ws://127.0.0.1:" + echo.port(), "/any/**").metadata("allowed-origins", "*");
         routes.add("defaults", "ws://127.0.0.1:" + echo.port(), "/defaults/**");
-    }
-
-    @AfterAll
-    static void stopBackend() {
-        echo.close();
     }
 
     @Test

@@ -1,20 +1,20 @@
 package io.wsgate.admission;
 
+import static io.wsgate.support.Gateway.TIMEOUT;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.netty.handler.codec.http.HttpHeaders;
+import io.wsgate.support.Backend;
 import io.wsgate.support.GatewayRoutes;
+import io.wsgate.support.GatewayTest;
 import io.wsgate.support.RawHttp;
 import io.wsgate.support.ScriptedBackend;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -27,27 +27,18 @@ import org.springframework.test.context.DynamicPropertySource;
  * connection with a WARN line; plain HTTP from 127.0.0.2 is served with 127.0.0.2 as the client.
  */
 @ExtendWith(OutputCaptureExtension.class)
-@SpringBootTest(
-        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = {"wsgate.forwarded.proxy-protocol=auto", "wsgate.forwarded.trusted-proxies=127.0.0.1"})
+@GatewayTest(properties = {"wsgate.forwarded.proxy-protocol=auto", "wsgate.forwarded.trusted-proxies=127.0.0.1"})
 class ProxyProtocolAutoIntegrationTests {
 
-    private static final Duration TIMEOUT = Duration.ofSeconds(30);
-
-    private static ScriptedBackend backend;
+    @Backend
+    static ScriptedBackend backend;
 
     @LocalServerPort
     int port;
 
     @DynamicPropertySource
     static void routes(DynamicPropertyRegistry registry) {
-        backend = ScriptedBackend.start();
         new GatewayRoutes(registry).add("l4", "ws://127.0.0.1:" + backend.port(), "/l4/**");
-    }
-
-    @AfterAll
-    static void stopBackend() {
-        backend.close();
     }
 
     @Test

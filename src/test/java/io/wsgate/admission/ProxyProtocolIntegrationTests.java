@@ -1,10 +1,13 @@
 package io.wsgate.admission;
 
+import static io.wsgate.support.Gateway.TIMEOUT;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.netty.handler.codec.http.HttpHeaders;
+import io.wsgate.support.Backend;
 import io.wsgate.support.GatewayRoutes;
+import io.wsgate.support.GatewayTest;
 import io.wsgate.support.RawHttp;
 import io.wsgate.support.ScriptedBackend;
 import java.io.IOException;
@@ -15,11 +18,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalManagementPort;
@@ -34,17 +34,14 @@ import org.springframework.test.context.DynamicPropertySource;
  * loopback, while 127.0.0.1 is trusted) is closed whatever it sends; the management port never asks for it.
  */
 @ExtendWith(OutputCaptureExtension.class)
-@SpringBootTest(
-        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = {"wsgate.forwarded.proxy-protocol=on", "wsgate.forwarded.trusted-proxies=127.0.0.1"})
+@GatewayTest(properties = {"wsgate.forwarded.proxy-protocol=on", "wsgate.forwarded.trusted-proxies=127.0.0.1"})
 class ProxyProtocolIntegrationTests {
-
-    private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
     /** The fixed 12 bytes that open a PROXY protocol v2 header. */
     private static final byte[] V2_SIGNATURE = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
 
-    private static ScriptedBackend backend;
+    @Backend
+    static ScriptedBackend backend;
 
     @LocalServerPort
     int port;
@@ -54,13 +51,7 @@ class ProxyProtocolIntegrationTests {
 
     @DynamicPropertySource
     static void routes(DynamicPropertyRegistry registry) {
-        backend = ScriptedBackend.start();
         new GatewayRoutes(registry).add("l4", "ws://127.0.0.1:" + backend.port(), "/l4/**");
-    }
-
-    @AfterAll
-    static void stopBackend() {
-        backend.close();
     }
 
     @Test

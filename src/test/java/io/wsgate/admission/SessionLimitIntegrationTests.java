@@ -1,20 +1,22 @@
 package io.wsgate.admission;
 
+import static io.wsgate.support.Gateway.TIMEOUT;
+import static io.wsgate.support.Gateway.wsUri;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.search.Search;
 import io.wsgate.metrics.WsgateMeterNames;
+import io.wsgate.support.Backend;
 import io.wsgate.support.EchoBackend;
 import io.wsgate.support.FreePorts;
 import io.wsgate.support.GatewayRoutes;
+import io.wsgate.support.GatewayTest;
 import io.wsgate.support.JdkWebSocketClient;
 import io.wsgate.support.RawHttp;
 import java.io.IOException;
-import java.net.URI;
 import java.net.http.WebSocketHandshakeException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -23,12 +25,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -40,14 +40,11 @@ import org.springframework.test.context.DynamicPropertySource;
  * the next handshake 503 with Retry-After, and a session that ends (or a handshake that fails) frees its place.
  */
 @ExtendWith(OutputCaptureExtension.class)
-@SpringBootTest(
-        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = {"wsgate.limits.max-sessions=5", "wsgate.limits.retry-after=7s"})
+@GatewayTest(properties = {"wsgate.limits.max-sessions=5", "wsgate.limits.retry-after=7s"})
 class SessionLimitIntegrationTests {
 
-    private static final Duration TIMEOUT = Duration.ofSeconds(30);
-
-    private static EchoBackend echo;
+    @Backend
+    static EchoBackend echo;
 
     @LocalServerPort
     int port;
@@ -62,22 +59,13 @@ class SessionLimitIntegrationTests {
 
     @DynamicPropertySource
     static void routes(DynamicPropertyRegistry registry) {
-        echo = EchoBackend.start();
         GatewayRoutes routes = new GatewayRoutes(registry);
-        String limited = routes.add("limited", "ws://127.0.0.1:" + echo.port(), "/limited/**");
-        registry.add(limited + "metadata.max-sessions", () -> "2");
+        routes.add("limited", "ws://127.0.0.1:" + echo.port(), "/limited/**").metadata("max-sessions", "2");
         routes.add("unlimited", "ws://127.0.0.1:" + echo.port(), "/unlimited/**");
-        String dead = routes.add("dead", "ws://127.0.0.1:" + FreePorts.next(), "/dead/**");
-        registry.add(dead + "metadata.max-sessions", () -> "1");
-        String pooled = routes.add("pooled", "lb:ws://pool", "/pooled/**");
-        registry.add(pooled + "metadata.max-sessions", () -> "1");
+        routes.add("dead", "ws://127.0.0.1:" + FreePorts.next(), "/dead/**").metadata("max-sessions", "1");
+        routes.add("pooled", "lb:ws://pool", "/pooled/**").metadata("max-sessions", "1");
         registry.add(
                 "spring.cloud.discovery.client.simple.instances.pool[0].uri", () -> "http://127.0.0.1:" + echo.port());
-    }
-
-    @AfterAll
-    static void stopBackend() {
-        echo.close();
     }
 
     @AfterEach
@@ -101,7 +89,8 @@ class SessionLimitIntegrationTests {
                 .contains("Route limited: refused handshake from 127.0.0.1 with 503:"
                         + " the route has 2 sessions open, its limit");
         // The other routes are not affected.
-        assertThat(JdkWebSocketClient.replyTo(uri("/unlimited/"), "still here")).isEqualTo("STILL HERE");
+        assertThat(JdkWebSocketClient.replyTo(wsUri(this.port, "/unlimited/"), "still here"))
+                .isEqualTo("STILL HERE");
 
         this.clients.remove(0).close(1000, "");
         await().atMost(TIMEOUT).until(() -> active() == 1);
@@ -125,7 +114,8 @@ class SessionLimitIntegrationTests {
 
         this.clients.remove(4).close(1000, "");
         await().atMost(TIMEOUT).until(() -> active() == 4);
-        assertThat(JdkWebSocketClient.replyTo(uri("/unlimited/"), "room")).isEqualTo("ROOM");
+        assertThat(JdkWebSocketClient.replyTo(wsUri(this.port, "/unlimited/"), "room"))
+                .isEqualTo("ROOM");
     }
 
     @Test
@@ -134,7 +124,7 @@ class SessionLimitIntegrationTests {
         List<Future<JdkWebSocketClient>> attempts = new ArrayList<>();
         try {
             for (int i = 0; i < 10; i++) {
-                attempts.add(pool.submit(() -> JdkWebSocketClient.connect(uri("/limited/"))));
+                attempts.add(pool.submit(() -> JdkWebSocketClient.connect(wsUri(this.port, "/limited/"))));
             }
             List<Integer> refusals = new ArrayList<>();
             for (Future<JdkWebSocketClient> attempt : attempts) {
@@ -189,7 +179,7 @@ class SessionLimitIntegrationTests {
     }
 
     private JdkWebSocketClient open(String path) {
-        JdkWebSocketClient client = JdkWebSocketClient.connect(uri(path));
+        JdkWebSocketClient client = JdkWebSocketClient.connect(wsUri(this.port, path));
         this.clients.add(client);
         return client;
     }
@@ -206,9 +196,5 @@ class SessionLimitIntegrationTests {
                 .tags("route", route, "reason", "too-many-sessions", "status", "503")
                 .counter()
                 .count();
-    }
-
-    private URI uri(String path) {
-        return URI.create("ws://127.0.0.1:" + this.port + path);
     }
 }

@@ -6,7 +6,10 @@ import static org.awaitility.Awaitility.await;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.wsgate.metrics.WsgateMeterNames;
+import io.wsgate.support.Backend;
+import io.wsgate.support.Gateway;
 import io.wsgate.support.GatewayRoutes;
+import io.wsgate.support.GatewayTest;
 import io.wsgate.support.JdkWebSocketClient;
 import io.wsgate.support.ManagementPort;
 import io.wsgate.support.MeterCounts;
@@ -18,11 +21,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalManagementPort;
@@ -35,8 +36,7 @@ import org.springframework.test.context.DynamicPropertySource;
  * {@code spring.security.oauth2.resourceserver.jwt.issuer-uri}, real clients and a backend that records what it got.
  */
 @ExtendWith(OutputCaptureExtension.class)
-@SpringBootTest(
-        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+@GatewayTest(
         properties = {
             "logging.level.wsgate=DEBUG",
             "logging.level.io.wsgate=DEBUG",
@@ -45,11 +45,13 @@ import org.springframework.test.context.DynamicPropertySource;
         })
 class HandshakeAuthIntegrationTests {
 
-    private static final Duration TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration TIMEOUT = Gateway.TIMEOUT;
 
-    private static ScriptedBackend backend;
+    @Backend
+    static ScriptedBackend backend;
 
-    private static OidcIssuer issuer;
+    @Backend
+    static OidcIssuer issuer;
 
     @LocalServerPort
     int port;
@@ -62,35 +64,27 @@ class HandshakeAuthIntegrationTests {
 
     @DynamicPropertySource
     static void routes(DynamicPropertyRegistry registry) {
-        backend = ScriptedBackend.start();
-        issuer = OidcIssuer.start();
         registry.add("spring.security.oauth2.resourceserver.jwt.issuer-uri", issuer::issuer);
         String uri = "ws://127.0.0.1:" + backend.port();
         GatewayRoutes routes = new GatewayRoutes(registry);
         routes.add("open", uri, "/open/**");
-        String jwt = routes.add("jwt", uri, "/jwt/**");
-        registry.add(jwt + "metadata.auth", () -> "jwt");
-        registry.add(jwt + "metadata.auth-claim-headers", () -> "sub=X-Auth-Subject,tenant=X-Auth-Tenant");
-        String every = routes.add("every", uri, "/every/**");
-        registry.add(every + "metadata.auth", () -> "jwt");
-        registry.add(every + "metadata.auth-token-from", () -> "header,query,cookie,subprotocol");
-        String keep = routes.add("keep", uri, "/keep/**");
-        registry.add(keep + "metadata.auth", () -> "jwt");
-        registry.add(keep + "metadata.auth-token-from", () -> "header,query,cookie,subprotocol");
-        registry.add(keep + "metadata.auth-keep-token", () -> "true");
-        String headerOnly = routes.add("header-only", uri, "/header-only/**");
-        registry.add(headerOnly + "metadata.auth", () -> "jwt");
-        registry.add(headerOnly + "metadata.auth-token-from", () -> "header");
-        String scoped = routes.add("scoped", uri, "/scoped/**");
-        registry.add(scoped + "metadata.auth", () -> "jwt");
-        registry.add(scoped + "metadata.auth-scopes", () -> "chat.write");
-        registry.add(scoped + "metadata.auth-claims", () -> "tenant=acme");
-    }
-
-    @AfterAll
-    static void stop() {
-        backend.close();
-        issuer.close();
+        routes.add("jwt", uri, "/jwt/**")
+                .metadata("auth", "jwt")
+                .metadata("auth-claim-headers", "sub=X-Auth-Subject,tenant=X-Auth-Tenant");
+        routes.add("every", uri, "/every/**")
+                .metadata("auth", "jwt")
+                .metadata("auth-token-from", "header,query,cookie,subprotocol");
+        routes.add("keep", uri, "/keep/**")
+                .metadata("auth", "jwt")
+                .metadata("auth-token-from", "header,query,cookie,subprotocol")
+                .metadata("auth-keep-token", "true");
+        routes.add("header-only", uri, "/header-only/**")
+                .metadata("auth", "jwt")
+                .metadata("auth-token-from", "header");
+        routes.add("scoped", uri, "/scoped/**")
+                .metadata("auth", "jwt")
+                .metadata("auth-scopes", "chat.write")
+                .metadata("auth-claims", "tenant=acme");
     }
 
     @Test

@@ -5,8 +5,11 @@ import static org.awaitility.Awaitility.await;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.wsgate.metrics.WsgateMeterNames;
+import io.wsgate.support.Backend;
 import io.wsgate.support.FreePorts;
+import io.wsgate.support.Gateway;
 import io.wsgate.support.GatewayRoutes;
+import io.wsgate.support.GatewayTest;
 import io.wsgate.support.JdkWebSocketClient;
 import io.wsgate.support.MeterCounts;
 import io.wsgate.support.OidcIssuer;
@@ -17,7 +20,6 @@ import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -27,12 +29,13 @@ import org.springframework.test.context.DynamicPropertySource;
  * handshakes on {@code auth: jwt} routes get 503 + Retry-After ({@code reason=auth-unavailable}) while public routes
  * keep serving, and once the issuer answers, tokens are accepted without a restart.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@GatewayTest
 class HandshakeAuthIssuerOutageIntegrationTests {
 
     private static final int ISSUER_PORT = FreePorts.next();
 
-    private static ScriptedBackend backend;
+    @Backend
+    static ScriptedBackend backend;
 
     private static OidcIssuer issuer;
 
@@ -44,18 +47,15 @@ class HandshakeAuthIssuerOutageIntegrationTests {
 
     @DynamicPropertySource
     static void routes(DynamicPropertyRegistry registry) {
-        backend = ScriptedBackend.start();
         registry.add("spring.security.oauth2.resourceserver.jwt.issuer-uri", () -> "http://127.0.0.1:" + ISSUER_PORT);
         String uri = "ws://127.0.0.1:" + backend.port();
         GatewayRoutes routes = new GatewayRoutes(registry);
         routes.add("open", uri, "/open/**");
-        String jwt = routes.add("jwt", uri, "/jwt/**");
-        registry.add(jwt + "metadata.auth", () -> "jwt");
+        routes.add("jwt", uri, "/jwt/**").metadata("auth", "jwt");
     }
 
     @AfterAll
     static void stop() {
-        backend.close();
         if (issuer != null) {
             issuer.close();
         }
@@ -86,7 +86,7 @@ class HandshakeAuthIssuerOutageIntegrationTests {
 
         issuer = OidcIssuer.start(ISSUER_PORT);
         String valid = issuer.token("svc", "chat.read", null, Duration.ofMinutes(5));
-        await().atMost(Duration.ofSeconds(30))
+        await().atMost(Gateway.TIMEOUT)
                 .untilAsserted(() -> assertThat(upgrade("/jwt/room", "Authorization: Bearer " + valid)
                                 .status())
                         .isEqualTo(101));

@@ -23,8 +23,10 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.wsgate.metrics.WsgateMeterNames;
+import io.wsgate.support.Backend;
 import io.wsgate.support.FreePorts;
 import io.wsgate.support.GatewayRoutes;
+import io.wsgate.support.GatewayTest;
 import io.wsgate.support.JavaProcess;
 import io.wsgate.support.RawWebSocket;
 import io.wsgate.support.ScriptedBackend;
@@ -46,7 +48,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -57,7 +58,7 @@ import org.springframework.test.context.DynamicPropertySource;
  * leg must end with a close frame in every case. The backend is {@link ScriptedBackend}, which echoes, answers
  * pings with {@code backend:} + payload and records what it received and how it was closed.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@GatewayTest
 class ConformanceIntegrationTests {
 
     /** The gateway's largest message: {@code ...httpclient.websocket.max-frame-payload-length} in application.yml. */
@@ -65,7 +66,8 @@ class ConformanceIntegrationTests {
 
     private static final String WARM_UP = "warm-up";
 
-    private static ScriptedBackend backend;
+    @Backend
+    static ScriptedBackend backend;
 
     private static JavaProcess gatewayProcess;
 
@@ -79,13 +81,11 @@ class ConformanceIntegrationTests {
 
     @DynamicPropertySource
     static void routes(DynamicPropertyRegistry registry) {
-        backend = ScriptedBackend.start();
         new GatewayRoutes(registry).add("conformance", "ws://127.0.0.1:" + backend.port(), "/conformance/**");
     }
 
     @AfterAll
-    static void stopBackend() {
-        backend.close();
+    static void stopGatewayProcess() {
         if (gatewayProcess != null) {
             gatewayProcess.close();
         }

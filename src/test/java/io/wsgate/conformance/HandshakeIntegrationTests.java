@@ -1,5 +1,6 @@
 package io.wsgate.conformance;
 
+import static io.wsgate.support.Gateway.wsUri;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -7,7 +8,9 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.wsgate.metrics.WebSocketMetrics;
 import io.wsgate.metrics.WsgateMeterNames;
+import io.wsgate.support.Backend;
 import io.wsgate.support.GatewayRoutes;
+import io.wsgate.support.GatewayTest;
 import io.wsgate.support.JdkWebSocketClient;
 import io.wsgate.support.RawHttp;
 import io.wsgate.support.ScriptedBackend;
@@ -16,7 +19,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,13 +28,11 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -43,12 +43,11 @@ import org.springframework.test.context.DynamicPropertySource;
  * routing), a half-open handshake is cut off within the header timeout,
  * and other clients are served all the while.
  */
-@SpringBootTest(
-        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = {"wsgate.handshake.header-timeout=2s", "wsgate.health.enabled=false"})
+@GatewayTest(properties = {"wsgate.handshake.header-timeout=2s", "wsgate.health.enabled=false"})
 class HandshakeIntegrationTests {
 
-    private static ScriptedBackend backend;
+    @Backend
+    static ScriptedBackend backend;
 
     @LocalServerPort
     int port;
@@ -58,13 +57,7 @@ class HandshakeIntegrationTests {
 
     @DynamicPropertySource
     static void routes(DynamicPropertyRegistry registry) {
-        backend = ScriptedBackend.start();
         new GatewayRoutes(registry).add("handshake", "ws://127.0.0.1:" + backend.port(), "/hs/**");
-    }
-
-    @AfterAll
-    static void stopBackend() {
-        backend.close();
     }
 
     /**
@@ -273,8 +266,7 @@ class HandshakeIntegrationTests {
                     200,
                     TimeUnit.MILLISECONDS);
 
-            String reply = JdkWebSocketClient.replyTo(
-                    URI.create("ws://127.0.0.1:" + this.port + "/hs/"), "served during the flood");
+            String reply = JdkWebSocketClient.replyTo(wsUri(this.port, "/hs/"), "served during the flood");
             assertThat(reply).isEqualTo("served during the flood");
 
             for (Socket socket : slow) {

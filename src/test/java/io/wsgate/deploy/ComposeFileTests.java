@@ -56,7 +56,7 @@ class ComposeFileTests {
         assertThat(sources)
                 .contains(
                         "./deploy/compose/gateway",
-                        "./deploy/prometheus/prometheus.yml",
+                        "./deploy/prometheus",
                         "./deploy/grafana/provisioning",
                         "./deploy/grafana/dashboards")
                 .allSatisfy(source -> assertThat(Path.of(source)).exists());

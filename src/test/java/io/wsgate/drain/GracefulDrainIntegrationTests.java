@@ -102,6 +102,8 @@ class GracefulDrainIntegrationTests {
                 }
                 assertThat(gateway.waitFor(TIMEOUT.toSeconds(), TimeUnit.SECONDS))
                         .isTrue();
+                // Stopped as asked: status 0, not the JVM's 143 for a SIGTERM.
+                assertThat(gateway.exitValue()).isZero();
                 long exitedAfterMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sigterm);
                 String output = Files.readString(log);
 

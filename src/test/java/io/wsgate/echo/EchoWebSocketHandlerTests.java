@@ -1,10 +1,10 @@
 package io.wsgate.echo;
 
+import static io.wsgate.support.Gateway.TIMEOUT;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.wsgate.support.TestWebSocketSession;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -15,8 +15,6 @@ import reactor.core.publisher.Flux;
 import reactor.test.StepVerifier;
 
 class EchoWebSocketHandlerTests {
-
-    private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
     private final EchoWebSocketHandler handler = new EchoWebSocketHandler();
 

@@ -1,21 +1,22 @@
 package io.wsgate.health;
 
+import static io.wsgate.support.Gateway.TIMEOUT;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.wsgate.support.Backend;
 import io.wsgate.support.EchoBackend;
 import io.wsgate.support.FreePorts;
 import io.wsgate.support.GatewayRoutes;
+import io.wsgate.support.GatewayTest;
 import io.wsgate.support.ScriptedBackend;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -24,18 +25,15 @@ import org.springframework.test.context.DynamicPropertySource;
  * Route health against a real backend process that is stopped and started again: the route goes DOWN and UP,
  * the gateway's own readiness and liveness stay UP, and everything is on the management port.
  */
-@SpringBootTest(
-        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = {"wsgate.health.interval=200ms", "wsgate.health.timeout=2s"})
+@GatewayTest(properties = {"wsgate.health.interval=200ms", "wsgate.health.timeout=2s"})
 class RouteHealthIntegrationTests {
-
-    private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
     private static final int BACKEND_PORT = FreePorts.next();
 
     private static EchoBackend backend;
 
-    private static ScriptedBackend scripted;
+    @Backend
+    static ScriptedBackend scripted;
 
     @LocalManagementPort
     int managementPort;
@@ -47,9 +45,8 @@ class RouteHealthIntegrationTests {
         routes.add("flaky", "ws://127.0.0.1:" + BACKEND_PORT, "/flaky/**");
         routes.add("nowhere", "ws://127.0.0.1:" + FreePorts.next(), "/nowhere/**");
         routes.add("plain-http", "http://127.0.0.1:" + BACKEND_PORT, "/plain/**");
-        scripted = ScriptedBackend.start();
-        String picky = routes.add("picky", "ws://127.0.0.1:" + scripted.port(), "/picky/**");
-        registry.add(picky + "metadata.health-path", () -> "/select/superchat");
+        routes.add("picky", "ws://127.0.0.1:" + scripted.port(), "/picky/**")
+                .metadata("health-path", "/select/superchat");
     }
 
     private static EchoBackend startBackend() {
@@ -61,7 +58,6 @@ class RouteHealthIntegrationTests {
         if (backend != null) {
             backend.close();
         }
-        scripted.close();
     }
 
     @Test

@@ -1,12 +1,15 @@
 package io.wsgate.metrics;
 
+import static io.wsgate.support.Gateway.wsUri;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.wsgate.support.AlertRules;
+import io.wsgate.support.Backend;
 import io.wsgate.support.EchoBackend;
 import io.wsgate.support.FreePorts;
 import io.wsgate.support.GatewayRoutes;
+import io.wsgate.support.GatewayTest;
 import io.wsgate.support.JdkWebSocketClient;
 import io.wsgate.support.PrometheusServer;
 import io.wsgate.support.RawHttp;
@@ -27,11 +30,9 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -46,8 +47,7 @@ import tools.jackson.databind.json.JsonMapper;
  * wrong with wsgate's own meters, every metric and label the alerting rules of {@code deploy/prometheus/alerts.yml}
  * select is exported (a renamed meter breaks the build), and Prometheus evaluates every rule without error.
  */
-@SpringBootTest(
-        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+@GatewayTest(
         properties = {
             "management.defaults.metrics.export.enabled=true",
             "management.prometheus.metrics.export.enabled=true",
@@ -59,7 +59,8 @@ class PrometheusDashboardIntegrationTests {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
-    private static EchoBackend echo;
+    @Backend
+    static EchoBackend echo;
 
     @LocalServerPort
     int port;
@@ -74,17 +75,9 @@ class PrometheusDashboardIntegrationTests {
 
     @DynamicPropertySource
     static void routes(DynamicPropertyRegistry registry) {
-        echo = EchoBackend.start();
         GatewayRoutes routes = new GatewayRoutes(registry);
         routes.add("live", "ws://127.0.0.1:" + echo.port(), "/live/**");
         routes.add("dead", "ws://127.0.0.1:" + FreePorts.next(), "/dead/**");
-    }
-
-    @AfterAll
-    static void stopBackend() {
-        if (echo != null) {
-            echo.close();
-        }
     }
 
     /** Prometheus with the repo's config and alerting rules, scraping this gateway every second. */
@@ -235,7 +228,7 @@ class PrometheusDashboardIntegrationTests {
     private List<JdkWebSocketClient> generateLoad() throws Exception {
         List<JdkWebSocketClient> clients = new ArrayList<>();
         for (int i = 0; i < 10; i++) {
-            JdkWebSocketClient client = JdkWebSocketClient.connect(uri("/live/"));
+            JdkWebSocketClient client = JdkWebSocketClient.connect(wsUri(this.port, "/live/"));
             for (int m = 0; m < 10; m++) {
                 client.sendText("message " + m);
                 client.nextText();
@@ -268,9 +261,5 @@ class PrometheusDashboardIntegrationTests {
         }
         assertThat(queries).hasSizeGreaterThan(10);
         return queries;
-    }
-
-    private URI uri(String path) {
-        return URI.create("ws://127.0.0.1:" + this.port + path);
     }
 }

@@ -1,16 +1,20 @@
 package io.wsgate.metrics;
 
+import static io.wsgate.support.Gateway.TIMEOUT;
+import static io.wsgate.support.Gateway.wsUri;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.wsgate.support.Backend;
 import io.wsgate.support.EchoBackend;
 import io.wsgate.support.FreePorts;
 import io.wsgate.support.GatewayRoutes;
+import io.wsgate.support.GatewayTest;
 import io.wsgate.support.JdkWebSocketClient;
+import io.wsgate.support.MeterCounts;
 import io.wsgate.support.RawHttp;
 import io.wsgate.support.ScriptedBackend;
 import java.io.IOException;
@@ -19,13 +23,10 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -36,8 +37,7 @@ import org.springframework.test.context.DynamicPropertySource;
  * to the right side and code, count rejected handshakes, and return to zero. Each test uses its own route so
  * their counts don't mix.
  */
-@SpringBootTest(
-        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+@GatewayTest(
         properties = {
             "management.defaults.metrics.export.enabled=true",
             "management.prometheus.metrics.export.enabled=true",
@@ -45,11 +45,11 @@ import org.springframework.test.context.DynamicPropertySource;
         })
 class WebSocketMetricsIntegrationTests {
 
-    private static final Duration TIMEOUT = Duration.ofSeconds(30);
+    @Backend
+    static EchoBackend echo;
 
-    private static EchoBackend echo;
-
-    private static ScriptedBackend scripted;
+    @Backend
+    static ScriptedBackend scripted;
 
     @LocalServerPort
     int port;
@@ -62,8 +62,6 @@ class WebSocketMetricsIntegrationTests {
 
     @DynamicPropertySource
     static void routes(DynamicPropertyRegistry registry) {
-        echo = EchoBackend.start();
-        scripted = ScriptedBackend.start();
         GatewayRoutes routes = new GatewayRoutes(registry);
         routes.add("counted", "ws://127.0.0.1:" + echo.port(), "/counted/**");
         routes.add("many", "ws://127.0.0.1:" + echo.port(), "/many/**");
@@ -76,19 +74,9 @@ class WebSocketMetricsIntegrationTests {
         routes.add("empty-pool", "lb:ws://empty-pool", "/empty-pool/**");
     }
 
-    @AfterAll
-    static void stopBackends() {
-        echo.close();
-        scripted.close();
-    }
-
-    private URI uri(String path) {
-        return URI.create("ws://127.0.0.1:" + this.port + path);
-    }
-
     @Test
     void countsSessionsMessagesAndBytesPerDirectionAndReturnsToZero() {
-        JdkWebSocketClient client = JdkWebSocketClient.connect(uri("/counted/"));
+        JdkWebSocketClient client = JdkWebSocketClient.connect(wsUri(this.port, "/counted/"));
         await().atMost(TIMEOUT).until(() -> active("counted") == 1);
         assertThat(counter(WsgateMeterNames.SESSIONS_OPENED, "route", "counted"))
                 .isEqualTo(1);
@@ -126,7 +114,7 @@ class WebSocketMetricsIntegrationTests {
     void manySessionsAtOnceAllReturnTheGaugeToZero() {
         List<JdkWebSocketClient> clients = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
-            clients.add(JdkWebSocketClient.connect(uri("/many/")));
+            clients.add(JdkWebSocketClient.connect(wsUri(this.port, "/many/")));
         }
         await().atMost(TIMEOUT).until(() -> active("many") == 20);
         for (int i = 0; i < clients.size(); i++) {
@@ -143,7 +131,7 @@ class WebSocketMetricsIntegrationTests {
 
     @Test
     void attributesAClientCloseToTheClientWithItsCodeBucketed() {
-        JdkWebSocketClient client = JdkWebSocketClient.connect(uri("/client-closes/"));
+        JdkWebSocketClient client = JdkWebSocketClient.connect(wsUri(this.port, "/client-closes/"));
         assertThat(client.close(4321, "private code").code()).isEqualTo(4321);
         await().atMost(TIMEOUT).until(() -> closed("client-closes", "4xxx", "client") == 1);
         assertThat(active("client-closes")).isZero();
@@ -151,7 +139,7 @@ class WebSocketMetricsIntegrationTests {
 
     @Test
     void attributesABackendCloseToTheBackend() {
-        JdkWebSocketClient client = JdkWebSocketClient.connect(uri("/backend-closes/"));
+        JdkWebSocketClient client = JdkWebSocketClient.connect(wsUri(this.port, "/backend-closes/"));
         client.sendText("close:1011:overloaded");
         assertThat(client.awaitClose().code()).isEqualTo(1011);
         await().atMost(TIMEOUT).until(() -> closed("backend-closes", "1011", "backend") == 1);
@@ -159,7 +147,7 @@ class WebSocketMetricsIntegrationTests {
 
     @Test
     void aBackendThatDiesIsABackendCloseWithoutCode() {
-        JdkWebSocketClient client = JdkWebSocketClient.connect(uri("/backend-dies/"));
+        JdkWebSocketClient client = JdkWebSocketClient.connect(wsUri(this.port, "/backend-dies/"));
         client.sendText("die");
         assertThat(client.awaitClose().code()).isEqualTo(1011);
         await().atMost(TIMEOUT).until(() -> closed("backend-dies", "1006", "backend") == 1);
@@ -202,7 +190,7 @@ class WebSocketMetricsIntegrationTests {
 
     @Test
     void publishesTheMetersAndReactorNettyConnectionsOnTheManagementPort() throws Exception {
-        JdkWebSocketClient client = JdkWebSocketClient.connect(uri("/scraped/"));
+        JdkWebSocketClient client = JdkWebSocketClient.connect(wsUri(this.port, "/scraped/"));
         client.sendText("scrape me");
         client.nextText();
         String scrape = get("/actuator/prometheus");
@@ -227,11 +215,7 @@ class WebSocketMetricsIntegrationTests {
     }
 
     private double active(String route) {
-        Gauge gauge = this.registry
-                .find(WsgateMeterNames.SESSIONS_ACTIVE)
-                .tag("route", route)
-                .gauge();
-        return gauge != null ? gauge.value() : 0;
+        return MeterCounts.activeSessions(this.registry, route);
     }
 
     private double messages(String route, String direction, String type) {

@@ -1,5 +1,6 @@
 package io.wsgate.pipeline;
 
+import static io.wsgate.support.Gateway.wsUri;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -10,8 +11,10 @@ import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.util.internal.PlatformDependent;
+import io.wsgate.support.Backend;
 import io.wsgate.support.EchoBackend;
 import io.wsgate.support.GatewayRoutes;
+import io.wsgate.support.GatewayTest;
 import io.wsgate.support.JdkWebSocketClient;
 import io.wsgate.support.RawWebSocket;
 import java.io.ByteArrayOutputStream;
@@ -19,7 +22,6 @@ import java.io.UncheckedIOException;
 import java.lang.management.BufferPoolMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
-import java.net.URI;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.BlockingQueue;
@@ -32,7 +34,6 @@ import java.util.zip.Deflater;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -48,8 +49,7 @@ import reactor.netty.http.server.WebsocketServerSpec;
  * amount meanwhile (sampled on a thread of this JVM, where the gateway runs), and a session on another route keeps
  * echoing throughout. The figures are printed and quoted in docs/security.md.
  */
-@SpringBootTest(
-        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+@GatewayTest(
         properties = {
             "wsgate.proxy.compression=true",
             // No health probes: the bombing backend records the closes of the test's sessions only.
@@ -70,7 +70,8 @@ class HostilePeerMemoryIntegrationTests {
     /** 512 MiB of zeros, deflated (RFC 7692: raw deflate, sync flush, the 00 00 ff ff tail removed). */
     private static byte[] bomb;
 
-    private static EchoBackend echo;
+    @Backend
+    static EchoBackend echo;
 
     private static DisposableServer bombingBackend;
 
@@ -81,7 +82,6 @@ class HostilePeerMemoryIntegrationTests {
 
     @DynamicPropertySource
     static void routes(DynamicPropertyRegistry registry) {
-        echo = EchoBackend.start();
         bombingBackend = startBombingBackend();
         GatewayRoutes routes = new GatewayRoutes(registry);
         routes.add("attacked", "ws://127.0.0.1:" + echo.port(), "/attacked/**");
@@ -95,8 +95,7 @@ class HostilePeerMemoryIntegrationTests {
     }
 
     @AfterAll
-    static void stopBackends() {
-        echo.close();
+    static void stopBombingBackend() {
         bombingBackend.disposeNow(TIMEOUT);
     }
 
@@ -115,7 +114,7 @@ class HostilePeerMemoryIntegrationTests {
 
     @Test
     void compressedBombFromABackendGetsThatBackend1009AndTheClient1001() {
-        JdkWebSocketClient client = JdkWebSocketClient.connect(uri("/bombing-backend/"));
+        JdkWebSocketClient client = JdkWebSocketClient.connect(wsUri(this.port, "/bombing-backend/"));
         var close = underAttack("compressed bomb from a backend", () -> {
             client.sendText("bomb");
             return client.awaitClose();
@@ -165,7 +164,7 @@ class HostilePeerMemoryIntegrationTests {
      * checked that a session on another route echoed during and after it and that memory grew less than the bound.
      */
     private <T> T underAttack(String attack, java.util.concurrent.Callable<T> attackUntilClosed) {
-        JdkWebSocketClient side = JdkWebSocketClient.connect(uri("/side/"));
+        JdkWebSocketClient side = JdkWebSocketClient.connect(wsUri(this.port, "/side/"));
         AtomicLong echoes = new AtomicLong();
         AtomicBoolean running = new AtomicBoolean(true);
         CompletableFuture<Void> sideTraffic = CompletableFuture.runAsync(() -> {
@@ -205,10 +204,6 @@ class HostilePeerMemoryIntegrationTests {
                 .as(attack + ": Netty's direct memory growth")
                 .isLessThan(BOUND);
         return close;
-    }
-
-    private URI uri(String path) {
-        return URI.create("ws://127.0.0.1:" + this.port + path);
     }
 
     private static double mib(long bytes) {

@@ -1,5 +1,7 @@
 package io.wsgate.proxy;
 
+import static io.wsgate.support.Gateway.TIMEOUT;
+import static io.wsgate.support.Gateway.wsUri;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -7,18 +9,16 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.search.Search;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.wsgate.metrics.WsgateMeterNames;
+import io.wsgate.support.Backend;
 import io.wsgate.support.GatewayRoutes;
+import io.wsgate.support.GatewayTest;
 import io.wsgate.support.JdkWebSocketClient;
 import io.wsgate.support.MeterCounts;
 import io.wsgate.support.ScriptedBackend;
-import java.net.URI;
-import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -30,12 +30,11 @@ import org.springframework.test.context.DynamicPropertySource;
  * other leg a clean 1001, the close is counted and logged, and messages up to the limit pass.
  */
 @ExtendWith(OutputCaptureExtension.class)
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@GatewayTest
 class MessageSizeLimitIntegrationTests {
 
-    private static final Duration TIMEOUT = Duration.ofSeconds(30);
-
-    private static ScriptedBackend backend;
+    @Backend
+    static ScriptedBackend backend;
 
     @LocalServerPort
     int port;
@@ -45,28 +44,22 @@ class MessageSizeLimitIntegrationTests {
 
     @DynamicPropertySource
     static void routes(DynamicPropertyRegistry registry) {
-        backend = ScriptedBackend.start();
         GatewayRoutes routes = new GatewayRoutes(registry);
         // The client may send up to 1 KiB; the backend (which echoes) up to 4 KiB.
-        String upload = routes.add("small-uploads", "ws://127.0.0.1:" + backend.port(), "/small-uploads/**");
-        registry.add(upload + "metadata.max-message-size", () -> "4KB");
-        registry.add(upload + "metadata.max-message-size-client-to-backend", () -> "1KB");
-        String fragments = routes.add("fragments", "ws://127.0.0.1:" + backend.port(), "/fragments/**");
-        registry.add(fragments + "metadata.max-message-size", () -> "1KB");
+        routes.add("small-uploads", "ws://127.0.0.1:" + backend.port(), "/small-uploads/**")
+                .metadata("max-message-size", "4KB")
+                .metadata("max-message-size-client-to-backend", "1KB");
+        routes.add("fragments", "ws://127.0.0.1:" + backend.port(), "/fragments/**")
+                .metadata("max-message-size", "1KB");
         // The backend may send up to 1 KiB; the client up to 4 KiB.
-        String download = routes.add("small-downloads", "ws://127.0.0.1:" + backend.port(), "/small-downloads/**");
-        registry.add(download + "metadata.max-message-size-client-to-backend", () -> "4KB");
-        registry.add(download + "metadata.max-message-size-backend-to-client", () -> "1KB");
-    }
-
-    @AfterAll
-    static void stopBackend() {
-        backend.close();
+        routes.add("small-downloads", "ws://127.0.0.1:" + backend.port(), "/small-downloads/**")
+                .metadata("max-message-size-client-to-backend", "4KB")
+                .metadata("max-message-size-backend-to-client", "1KB");
     }
 
     @Test
     void aClientMessageOverTheLimitGetsTheClient1009AndTheBackend1001(CapturedOutput output) {
-        JdkWebSocketClient client = JdkWebSocketClient.connect(uri("/small-uploads/?t=upload"));
+        JdkWebSocketClient client = JdkWebSocketClient.connect(wsUri(this.port, "/small-uploads/?t=upload"));
         String atLimit = "a".repeat(1024);
         client.sendText(atLimit);
         assertThat(client.nextText()).isEqualTo(atLimit);
@@ -92,7 +85,7 @@ class MessageSizeLimitIntegrationTests {
 
     @Test
     void aFragmentedClientMessageCountsWhole() {
-        JdkWebSocketClient client = JdkWebSocketClient.connect(uri("/fragments/?t=fragments"));
+        JdkWebSocketClient client = JdkWebSocketClient.connect(wsUri(this.port, "/fragments/?t=fragments"));
         // Three frames of 400 B: each under the limit, the message over it.
         client.webSocket()
                 .sendText("x".repeat(400), false)
@@ -112,7 +105,7 @@ class MessageSizeLimitIntegrationTests {
 
     @Test
     void aBackendMessageOverTheLimitGetsTheBackend1009AndTheClient1001() {
-        JdkWebSocketClient client = JdkWebSocketClient.connect(uri("/small-downloads/?t=download"));
+        JdkWebSocketClient client = JdkWebSocketClient.connect(wsUri(this.port, "/small-downloads/?t=download"));
         // The backend echoes it back: fine on the way in, too big on the way out.
         client.sendText("c".repeat(2000));
         assertThat(client.awaitClose()).isEqualTo(new JdkWebSocketClient.Close(1001, "backend sent a message too big"));
@@ -122,23 +115,11 @@ class MessageSizeLimitIntegrationTests {
         assertThat(closed("small-downloads", "1009", "gateway")).isEqualTo(1);
     }
 
-    private URI uri(String path) {
-        return URI.create("ws://127.0.0.1:" + this.port + path);
-    }
-
     private double closed(String route, String code, String closedBy) {
-        return MeterCounts.count(
-                this.registry,
-                WsgateMeterNames.SESSIONS_CLOSED,
-                "route",
-                route,
-                "close.code",
-                code,
-                "closed.by",
-                closedBy);
+        return MeterCounts.sessionsClosed(this.registry, route, code, closedBy);
     }
 
     private double gatewayCloses(String route, String reason) {
-        return MeterCounts.count(this.registry, WsgateMeterNames.GATEWAY_CLOSES, "route", route, "reason", reason);
+        return MeterCounts.gatewayCloses(this.registry, route, reason);
     }
 }

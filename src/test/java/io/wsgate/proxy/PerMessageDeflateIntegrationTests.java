@@ -1,5 +1,6 @@
 package io.wsgate.proxy;
 
+import static io.wsgate.support.Gateway.TIMEOUT;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.buffer.ByteBufUtil;
@@ -11,9 +12,9 @@ import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.handler.codec.http.websocketx.extensions.WebSocketExtensionDecoder;
 import io.wsgate.support.GatewayRoutes;
+import io.wsgate.support.GatewayTest;
 import io.wsgate.support.RawHttp;
 import java.io.IOException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -27,7 +28,6 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -44,12 +44,8 @@ import reactor.netty.http.server.WebsocketServerSpec;
  * not), and that messages come back byte for byte whichever legs compress. The global default is on here, so the
  * routes show both the default and a per-route {@code compression: false}.
  */
-@SpringBootTest(
-        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = "wsgate.proxy.compression=true")
+@GatewayTest(properties = "wsgate.proxy.compression=true")
 class PerMessageDeflateIntegrationTests {
-
-    private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
     private static final String EXTENSIONS = "Sec-WebSocket-Extensions";
 
@@ -69,8 +65,8 @@ class PerMessageDeflateIntegrationTests {
         GatewayRoutes routes = new GatewayRoutes(registry);
         routes.add("both-legs", "ws://127.0.0.1:" + compressingBackend.port(), "/both-legs/**");
         routes.add("client-leg-only", "ws://127.0.0.1:" + plainBackend.port(), "/client-leg-only/**");
-        String off = routes.add("off", "ws://127.0.0.1:" + compressingBackend.port(), "/off/**");
-        registry.add(off + "metadata.compression", () -> "false");
+        routes.add("off", "ws://127.0.0.1:" + compressingBackend.port(), "/off/**")
+                .metadata("compression", "false");
     }
 
     @AfterAll

@@ -1,10 +1,13 @@
 package io.wsgate.proxy;
 
+import static io.wsgate.support.Gateway.wsUri;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.wsgate.metrics.WsgateMeterNames;
+import io.wsgate.support.Backend;
 import io.wsgate.support.GatewayRoutes;
+import io.wsgate.support.GatewayTest;
 import io.wsgate.support.JdkWebSocketClient;
 import io.wsgate.support.MeterCounts;
 import io.wsgate.support.RawWebSocket;
@@ -15,13 +18,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -36,11 +37,12 @@ import org.springframework.test.context.DynamicPropertySource;
  * {@code /select/NAME}. (Its {@code /chat} is no backend that selects none: Reactor Netty's server answers 101
  * to an offer without {@code v2.chat} but never runs the session.)
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "wsgate.health.enabled=false")
+@GatewayTest(properties = "wsgate.health.enabled=false")
 @ExtendWith(OutputCaptureExtension.class)
 class SubprotocolIntegrationTests {
 
-    private static ScriptedBackend backend;
+    @Backend
+    static ScriptedBackend backend;
 
     @LocalServerPort
     int port;
@@ -50,18 +52,10 @@ class SubprotocolIntegrationTests {
 
     @DynamicPropertySource
     static void routes(DynamicPropertyRegistry registry) {
-        backend = ScriptedBackend.start();
         GatewayRoutes routes = new GatewayRoutes(registry);
-        String plain = routes.add("plain", "ws://127.0.0.1:" + backend.port(), "/plain/**");
-        registry.add(plain + "metadata.compression", () -> "false");
-        String deflate = routes.add("deflate", "ws://127.0.0.1:" + backend.port(), "/deflate/**");
-        registry.add(deflate + "metadata.compression", () -> "true");
+        routes.add("plain", "ws://127.0.0.1:" + backend.port(), "/plain/**").metadata("compression", "false");
+        routes.add("deflate", "ws://127.0.0.1:" + backend.port(), "/deflate/**").metadata("compression", "true");
         routes.add("http", "http://127.0.0.1:" + backend.port(), "/http/**");
-    }
-
-    @AfterAll
-    static void stopBackend() {
-        backend.close();
     }
 
     @ParameterizedTest
@@ -189,7 +183,7 @@ class SubprotocolIntegrationTests {
     }
 
     private URI uri(String route, String path) {
-        return URI.create("ws://127.0.0.1:" + this.port + "/" + route + path);
+        return wsUri(this.port, "/" + route + path);
     }
 
     private static String tag() {

@@ -1,5 +1,7 @@
 package io.wsgate.proxy;
 
+import static io.wsgate.support.Gateway.TIMEOUT;
+import static io.wsgate.support.Gateway.wsUri;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.LongTaskTimer;
@@ -12,19 +14,20 @@ import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.wsgate.support.Backend;
 import io.wsgate.support.EchoBackend;
 import io.wsgate.support.FreePorts;
+import io.wsgate.support.GatewayRoutes;
+import io.wsgate.support.GatewayTest;
 import io.wsgate.support.JdkWebSocketClient;
 import io.wsgate.support.RawHttp;
 import io.wsgate.support.ScriptedBackend;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.net.URI;
 import java.net.http.WebSocketHandshakeException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -36,7 +39,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.reactivestreams.Publisher;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -51,16 +53,14 @@ import reactor.netty.http.websocket.WebsocketOutbound;
  * The relay end to end: a real gateway on a random port in front of real backends (the jar's echo-only mode
  * and a scripted Reactor Netty server), spoken to by the JDK's and Reactor Netty's WebSocket clients.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@GatewayTest
 class WebSocketRelayIntegrationTests {
 
-    private static final Duration TIMEOUT = Duration.ofSeconds(30);
+    @Backend
+    static EchoBackend echo;
 
-    private static final String ROUTES = "spring.cloud.gateway.server.webflux.routes";
-
-    private static EchoBackend echo;
-
-    private static ScriptedBackend scripted;
+    @Backend
+    static ScriptedBackend scripted;
 
     private static ServerSocket stalled;
 
@@ -72,47 +72,31 @@ class WebSocketRelayIntegrationTests {
 
     @DynamicPropertySource
     static void routes(DynamicPropertyRegistry registry) throws IOException {
-        echo = EchoBackend.start();
-        scripted = ScriptedBackend.start();
         // Accepts TCP connections and never answers: a backend that hangs in the handshake.
         stalled = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         int deadPort = FreePorts.next();
-
-        route(registry, 0, "echo", "ws://127.0.0.1:" + echo.port(), "/ws/**");
-        route(registry, 1, "scripted", "ws://127.0.0.1:" + scripted.port(), "/scripted/**");
-        route(registry, 2, "http-echo", "http://127.0.0.1:" + echo.port(), "/http-echo/**");
-        route(registry, 3, "dead", "ws://127.0.0.1:" + deadPort, "/dead/**");
-        route(registry, 4, "stalled", "ws://127.0.0.1:" + stalled.getLocalPort(), "/stalled/**");
-        route(registry, 5, "empty-pool", "lb:ws://empty-pool", "/empty-pool/**");
-        route(registry, 6, "echo-pool", "lb:ws://echo-pool", "/echo-pool/**");
+        GatewayRoutes routes = new GatewayRoutes(registry);
+        routes.add("echo", "ws://127.0.0.1:" + echo.port(), "/ws/**");
+        routes.add("scripted", "ws://127.0.0.1:" + scripted.port(), "/scripted/**");
+        routes.add("http-echo", "http://127.0.0.1:" + echo.port(), "/http-echo/**");
+        routes.add("dead", "ws://127.0.0.1:" + deadPort, "/dead/**");
+        routes.add("stalled", "ws://127.0.0.1:" + stalled.getLocalPort(), "/stalled/**");
+        routes.add("empty-pool", "lb:ws://empty-pool", "/empty-pool/**");
+        routes.add("echo-pool", "lb:ws://echo-pool", "/echo-pool/**");
         registry.add(
                 "spring.cloud.discovery.client.simple.instances.echo-pool[0].uri",
                 () -> "http://127.0.0.1:" + echo.port());
         registry.add("wsgate.proxy.handshake-timeout", () -> "2s");
     }
 
-    private static void route(DynamicPropertyRegistry registry, int index, String id, String uri, String path) {
-        String prefix = ROUTES + "[" + index + "].";
-        registry.add(prefix + "id", () -> id);
-        registry.add(prefix + "uri", () -> uri);
-        registry.add(prefix + "predicates[0]", () -> "Path=" + path);
-        registry.add(prefix + "filters[0]", () -> "StripPrefix=1");
-    }
-
     @AfterAll
-    static void stopBackends() throws IOException {
-        echo.close();
-        scripted.close();
+    static void stopStalledBackend() throws IOException {
         stalled.close();
-    }
-
-    private URI uri(String path) {
-        return URI.create("ws://127.0.0.1:" + this.port + path);
     }
 
     @Test
     void relaysTextUppercasedByTheEchoBackend() {
-        JdkWebSocketClient client = JdkWebSocketClient.connect(uri("/ws/"));
+        JdkWebSocketClient client = JdkWebSocketClient.connect(wsUri(this.port, "/ws/"));
         client.sendText("hello, martian!!!!");
         assertThat(client.nextText()).isEqualTo("HELLO, MARTIAN!!!!");
         assertThat(client.close(1000, "bye")).isEqualTo(new JdkWebSocketClient.Close(1000, "bye"));
@@ -120,7 +104,7 @@ class WebSocketRelayIntegrationTests {
 
     @Test
     void relaysOneMebibyteTextAndBinaryMessages() {
-        JdkWebSocketClient client = JdkWebSocketClient.connect(uri("/ws/big"));
+        JdkWebSocketClient client = JdkWebSocketClient.connect(wsUri(this.port, "/ws/big"));
         String text = "abcdefghijklmnop".repeat(65536);
         client.sendText(text);
         assertThat(client.nextText()).isEqualTo(text.toUpperCase(Locale.ROOT));
@@ -134,20 +118,21 @@ class WebSocketRelayIntegrationTests {
 
     @Test
     void upgradeOnAnHttpRouteIsRelayedAsWebSocket() {
-        assertThat(JdkWebSocketClient.replyTo(uri("/http-echo/"), "over http route"))
+        assertThat(JdkWebSocketClient.replyTo(wsUri(this.port, "/http-echo/"), "over http route"))
                 .isEqualTo("OVER HTTP ROUTE");
     }
 
     @Test
     void loadBalancedRouteReachesAnInstance() {
-        assertThat(JdkWebSocketClient.replyTo(uri("/echo-pool/"), "balanced")).isEqualTo("BALANCED");
+        assertThat(JdkWebSocketClient.replyTo(wsUri(this.port, "/echo-pool/"), "balanced"))
+                .isEqualTo("BALANCED");
     }
 
     @Test
     void relaysFragmentedMessagesAsOneMessage() {
         String reply = HttpClient.create()
                 .websocket()
-                .uri(uri("/ws/fragments"))
+                .uri(wsUri(this.port, "/ws/fragments"))
                 .handle((in, out) -> out.sendObject(Flux.just(
                                 new TextWebSocketFrame(false, 0, "hello, "),
                                 new ContinuationWebSocketFrame(false, 0, "frag"),
@@ -163,7 +148,7 @@ class WebSocketRelayIntegrationTests {
     void relaysPingsToTheBackendAndItsPongsBack() {
         WebSocketFrame pong = HttpClient.create()
                 .websocket(WebsocketClientSpec.builder().handlePing(true).build())
-                .uri(uri("/scripted/"))
+                .uri(wsUri(this.port, "/scripted/"))
                 .handle((in, out) -> out.sendObject(Mono.just(
                                 new PingWebSocketFrame(Unpooled.copiedBuffer("are you there", StandardCharsets.UTF_8))))
                         .then()
@@ -206,7 +191,7 @@ class WebSocketRelayIntegrationTests {
     private WebSocketCloseStatus closeSeenByClient(String tag, Function<WebsocketOutbound, Publisher<Void>> action) {
         return HttpClient.create()
                 .websocket()
-                .uri(uri("/scripted/?t=" + tag))
+                .uri(wsUri(this.port, "/scripted/?t=" + tag))
                 // Reading inbound keeps the client reading: Reactor Netty reads only on demand.
                 .handle((WebsocketInbound in, WebsocketOutbound out) ->
                         Mono.when(in.receiveFrames(), action.apply(out)).then(in.receiveCloseStatus()))
@@ -215,7 +200,7 @@ class WebSocketRelayIntegrationTests {
 
     @Test
     void backendDyingMidSessionClosesTheClientWith1011() {
-        JdkWebSocketClient client = JdkWebSocketClient.connect(uri("/scripted/"));
+        JdkWebSocketClient client = JdkWebSocketClient.connect(wsUri(this.port, "/scripted/"));
         client.sendText("still here");
         assertThat(client.nextText()).isEqualTo("still here");
         client.sendText("die");
@@ -224,7 +209,7 @@ class WebSocketRelayIntegrationTests {
 
     @Test
     void clientVanishingClosesTheBackendLegWith1001() {
-        JdkWebSocketClient client = JdkWebSocketClient.connect(uri("/scripted/?t=vanish"));
+        JdkWebSocketClient client = JdkWebSocketClient.connect(wsUri(this.port, "/scripted/?t=vanish"));
         client.sendText("about to vanish");
         assertThat(client.nextText()).isEqualTo("about to vanish");
         client.abort();
@@ -233,7 +218,8 @@ class WebSocketRelayIntegrationTests {
 
     @Test
     void clientGetsTheSubprotocolTheBackendSelected() {
-        JdkWebSocketClient client = JdkWebSocketClient.connect(uri("/scripted/chat?t=chat"), "v1.chat", "v2.chat");
+        JdkWebSocketClient client =
+                JdkWebSocketClient.connect(wsUri(this.port, "/scripted/chat?t=chat"), "v1.chat", "v2.chat");
         assertThat(client.webSocket().getSubprotocol()).isEqualTo("v2.chat");
         assertThat(scripted.session("chat").handshake().get("Sec-WebSocket-Protocol"))
                 .isEqualTo("v1.chat,v2.chat");
@@ -245,7 +231,7 @@ class WebSocketRelayIntegrationTests {
         var headers = HttpClient.create()
                 .headers(h -> h.set("X-Client", "wsgate-test"))
                 .websocket()
-                .uri(uri("/scripted/?t=headers"))
+                .uri(wsUri(this.port, "/scripted/?t=headers"))
                 .handle((in, out) ->
                         out.sendClose(1000, "").then(Mono.just(in.headers().copy())))
                 .blockFirst(TIMEOUT);
@@ -275,7 +261,7 @@ class WebSocketRelayIntegrationTests {
 
     @Test
     void unreachableBackendGives502AndNeverUpgrades() {
-        Throwable failure = JdkWebSocketClient.connectFailure(uri("/dead/"));
+        Throwable failure = JdkWebSocketClient.connectFailure(wsUri(this.port, "/dead/"));
         assertThat(failure).isInstanceOf(WebSocketHandshakeException.class);
         assertThat(((WebSocketHandshakeException) failure).getResponse().statusCode())
                 .isEqualTo(502);
@@ -348,7 +334,7 @@ class WebSocketRelayIntegrationTests {
 
     @Test
     void slowReaderStopsTheSenderInsteadOfGrowingBuffers() throws Exception {
-        JdkWebSocketClient client = JdkWebSocketClient.connect(uri("/ws/slow"), false);
+        JdkWebSocketClient client = JdkWebSocketClient.connect(wsUri(this.port, "/ws/slow"), false);
         int messages = 8192;
         String message = "x".repeat(64 * 1024);
         // 512 MiB in all: far more than the path can hold while nobody reads. That is several tens of MiB: the
@@ -382,7 +368,7 @@ class WebSocketRelayIntegrationTests {
     @Test
     void noObservationOrBackendConnectionIsLeftBehind() throws Exception {
         for (int i = 0; i < 5; i++) {
-            JdkWebSocketClient client = JdkWebSocketClient.connect(uri("/scripted/"));
+            JdkWebSocketClient client = JdkWebSocketClient.connect(wsUri(this.port, "/scripted/"));
             client.sendText("session " + i);
             assertThat(client.nextText()).isEqualTo("session " + i);
             client.close(1000, "");

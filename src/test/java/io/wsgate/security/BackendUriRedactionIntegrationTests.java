@@ -1,10 +1,14 @@
 package io.wsgate.security;
 
+import static io.wsgate.support.Gateway.TIMEOUT;
+import static io.wsgate.support.Gateway.wsUri;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.wsgate.support.Backend;
 import io.wsgate.support.FreePorts;
 import io.wsgate.support.GatewayRoutes;
+import io.wsgate.support.GatewayTest;
 import io.wsgate.support.JdkWebSocketClient;
 import io.wsgate.support.ScriptedBackend;
 import java.io.IOException;
@@ -12,11 +16,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalManagementPort;
@@ -30,8 +31,7 @@ import org.springframework.test.context.DynamicPropertySource;
  * backend handshakes) show them as {@code ws://host/path}, and the secrets never appear.
  */
 @ExtendWith(OutputCaptureExtension.class)
-@SpringBootTest(
-        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+@GatewayTest(
         properties = {
             "logging.level.wsgate=DEBUG",
             "wsgate.health.interval=200ms",
@@ -40,11 +40,10 @@ import org.springframework.test.context.DynamicPropertySource;
         })
 class BackendUriRedactionIntegrationTests {
 
-    private static final Duration TIMEOUT = Duration.ofSeconds(30);
-
     private static final int DEAD_PORT = FreePorts.next();
 
-    private static ScriptedBackend backend;
+    @Backend
+    static ScriptedBackend backend;
 
     @LocalServerPort
     int port;
@@ -54,7 +53,6 @@ class BackendUriRedactionIntegrationTests {
 
     @DynamicPropertySource
     static void routes(DynamicPropertyRegistry registry) {
-        backend = ScriptedBackend.start();
         GatewayRoutes routes = new GatewayRoutes(registry);
         routes.add(
                 "live",
@@ -63,23 +61,17 @@ class BackendUriRedactionIntegrationTests {
         routes.add("dead", "ws://gw-user:pw-SECRET-3@127.0.0.1:" + DEAD_PORT + "/?token=query-SECRET-4", "/dead/**");
     }
 
-    @AfterAll
-    static void stopBackend() {
-        backend.close();
-    }
-
     @Test
     void healthDetailsAndLogsShowBackendUrisWithoutUserinfoOrQuery(CapturedOutput output) throws Exception {
         await().atMost(TIMEOUT).until(() -> get("/actuator/health/routes/live").contains("\"status\":\"UP\""));
         await().atMost(TIMEOUT).until(() -> get("/actuator/health/routes/dead").contains("\"status\":\"DOWN\""));
 
         // A relayed session (session log at DEBUG and INFO) and a failed backend handshake (WARN).
-        JdkWebSocketClient client =
-                JdkWebSocketClient.connect(URI.create("ws://127.0.0.1:" + this.port + "/live/room?t=redaction"));
+        JdkWebSocketClient client = JdkWebSocketClient.connect(wsUri(this.port, "/live/room?t=redaction"));
         client.sendText("hello");
         assertThat(client.nextText()).isEqualTo("hello");
         client.close(1000, "");
-        assertThat(JdkWebSocketClient.connectFailure(URI.create("ws://127.0.0.1:" + this.port + "/dead/")))
+        assertThat(JdkWebSocketClient.connectFailure(wsUri(this.port, "/dead/")))
                 .isNotNull();
         await().atMost(TIMEOUT)
                 .until(() -> output.getOut().contains("route=live")

@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.sun.management.GarbageCollectionNotificationInfo;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.util.internal.PlatformDependent;
+import io.wsgate.support.Backend;
+import io.wsgate.support.BackendsExtension;
 import io.wsgate.support.FreePorts;
+import io.wsgate.support.Gateway;
 import io.wsgate.support.GatewayRoutes;
 import io.wsgate.support.JdkWebSocketClient;
 import io.wsgate.support.RawHttp;
@@ -50,8 +53,8 @@ import java.util.regex.Pattern;
 import javax.management.NotificationEmitter;
 import javax.management.NotificationListener;
 import javax.management.openmbean.CompositeData;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -70,6 +73,7 @@ import org.springframework.test.context.DynamicPropertySource;
  * <p>Every run prints its seed; {@code -Dwsgate.fuzz.seed=S} replays it, {@code -Dwsgate.fuzz.iterations=N} sets the
  * number of connections, {@code -Dwsgate.fuzz.only=I} replays connection I of the seed alone.
  */
+@ExtendWith(BackendsExtension.class)
 @SpringBootTest(
         webEnvironment = SpringBootTest.WebEnvironment.DEFINED_PORT,
         properties = {
@@ -109,14 +113,14 @@ class ProtocolFuzzIntegrationTests {
 
     private static final String GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
-    private static ScriptedBackend backend;
+    @Backend
+    static ScriptedBackend backend;
 
     @LocalServerPort
     int port;
 
     @DynamicPropertySource
     static void routes(DynamicPropertyRegistry registry) {
-        backend = ScriptedBackend.start();
         GatewayRoutes routes = new GatewayRoutes(registry);
         routes.add("fuzz", "ws://127.0.0.1:" + backend.port(), "/fuzz/**");
         routes.add("side", "ws://127.0.0.1:" + backend.port(), "/side/**");
@@ -125,11 +129,6 @@ class ProtocolFuzzIntegrationTests {
         int port = FreePorts.next();
         registry.add("server.port", () -> port);
         routes.add("echo", "ws://127.0.0.1:" + port, "/ws/**");
-    }
-
-    @AfterAll
-    static void stopBackend() {
-        backend.close();
     }
 
     @Test
@@ -1045,7 +1044,7 @@ class ProtocolFuzzIntegrationTests {
                 Thread.sleep(20);
             }
             this.running.set(false);
-            this.loop.get(JdkWebSocketClient.TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+            this.loop.get(Gateway.TIMEOUT.toSeconds(), TimeUnit.SECONDS);
             assertThat(this.echoes.get()).as("side echoes after the fuzz").isGreaterThanOrEqualTo(before + 2);
             this.client.close(1000, "done");
         }

@@ -1,10 +1,14 @@
 package io.wsgate.security;
 
+import static io.wsgate.support.Gateway.TIMEOUT;
+import static io.wsgate.support.Gateway.wsUri;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.wsgate.support.Backend;
 import io.wsgate.support.FreePorts;
 import io.wsgate.support.GatewayRoutes;
+import io.wsgate.support.GatewayTest;
 import io.wsgate.support.JdkWebSocketClient;
 import io.wsgate.support.RawHttp;
 import io.wsgate.support.ScriptedBackend;
@@ -13,18 +17,15 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalManagementPort;
@@ -38,8 +39,7 @@ import org.springframework.test.context.DynamicPropertySource;
  * or frame logs, also at DEBUG and on failed handshakes.
  */
 @ExtendWith(OutputCaptureExtension.class)
-@SpringBootTest(
-        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+@GatewayTest(
         properties = {
             "logging.level.wsgate=DEBUG",
             "wsgate.proxy.handshake-timeout=5s",
@@ -48,14 +48,13 @@ import org.springframework.test.context.DynamicPropertySource;
         })
 class SecurityDefaultsIntegrationTests {
 
-    private static final Duration TIMEOUT = Duration.ofSeconds(30);
-
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     /** What an operator needs, all read-only. */
     private static final Set<String> EXPOSED = Set.of("health", "info", "prometheus", "gateway", "wsgate");
 
-    private static ScriptedBackend backend;
+    @Backend
+    static ScriptedBackend backend;
 
     @LocalServerPort
     int port;
@@ -65,16 +64,9 @@ class SecurityDefaultsIntegrationTests {
 
     @DynamicPropertySource
     static void routes(DynamicPropertyRegistry registry) {
-        backend = ScriptedBackend.start();
         GatewayRoutes routes = new GatewayRoutes(registry);
-        String framed = routes.add("framed", "ws://127.0.0.1:" + backend.port(), "/framed/**");
-        registry.add(framed + "metadata.frame-log", () -> "true");
+        routes.add("framed", "ws://127.0.0.1:" + backend.port(), "/framed/**").metadata("frame-log", "true");
         routes.add("dead", "ws://127.0.0.1:" + FreePorts.next(), "/dead/**");
-    }
-
-    @AfterAll
-    static void stopBackend() {
-        backend.close();
     }
 
     @ParameterizedTest(name = "{0}")
@@ -144,7 +136,7 @@ class SecurityDefaultsIntegrationTests {
                 .header("Authorization", "Bearer auth-SECRET-1")
                 .header("Cookie", "session=cookie-SECRET-2")
                 .buildAsync(
-                        URI.create("ws://127.0.0.1:" + this.port + "/framed/room?t=" + tag + "&token=query-SECRET-3"),
+                        wsUri(this.port, "/framed/room?t=" + tag + "&token=query-SECRET-3"),
                         new java.net.http.WebSocket.Listener() {})
                 .orTimeout(30, java.util.concurrent.TimeUnit.SECONDS)
                 .join();
@@ -166,8 +158,7 @@ class SecurityDefaultsIntegrationTests {
                 "Authorization: Bearer auth-SECRET-5",
                 "Sec-WebSocket-Key: lkUx3lTpjFwO5OI7xY3+1Q==",
                 "Sec-WebSocket-Version: 13");
-        Throwable dead = JdkWebSocketClient.connectFailure(
-                URI.create("ws://127.0.0.1:" + this.port + "/dead/?token=query-SECRET-6"));
+        Throwable dead = JdkWebSocketClient.connectFailure(wsUri(this.port, "/dead/?token=query-SECRET-6"));
         assertThat(dead).isNotNull();
         await().atMost(TIMEOUT).until(() -> output.getOut().contains("Route dead:"));
 

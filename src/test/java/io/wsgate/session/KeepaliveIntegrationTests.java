@@ -1,5 +1,7 @@
 package io.wsgate.session;
 
+import static io.wsgate.support.Gateway.TIMEOUT;
+import static io.wsgate.support.Gateway.wsUri;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -13,10 +15,10 @@ import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.wsgate.metrics.WsgateMeterNames;
 import io.wsgate.support.GatewayRoutes;
+import io.wsgate.support.GatewayTest;
 import io.wsgate.support.JdkWebSocketClient;
 import io.wsgate.support.MeterCounts;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
@@ -28,7 +30,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.reactivestreams.Publisher;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -47,10 +48,8 @@ import reactor.netty.http.websocket.WebsocketOutbound;
  * themselves: both legs get pings, the pongs answering them are not relayed, a peer's own ping still reaches the
  * other side, and a client or backend that never answers is closed with 1001 and counted.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@GatewayTest
 class KeepaliveIntegrationTests {
-
-    private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
     private static Peer backend;
 
@@ -83,9 +82,9 @@ class KeepaliveIntegrationTests {
         GatewayRoutes routes = new GatewayRoutes(registry);
         String uri = "ws://127.0.0.1:" + backendServer.port();
         for (String id : List.of("pinged", "silent-client", "silent-backend")) {
-            String route = routes.add(id, uri, "/" + id + "/**");
-            registry.add(route + "metadata.ping-interval", () -> "200ms");
-            registry.add(route + "metadata.pong-timeout", () -> id.equals("pinged") ? "5s" : "300ms");
+            routes.add(id, uri, "/" + id + "/**")
+                    .metadata("ping-interval", "200ms")
+                    .metadata("pong-timeout", id.equals("pinged") ? "5s" : "300ms");
         }
     }
 
@@ -150,8 +149,8 @@ class KeepaliveIntegrationTests {
     @Test
     void closesTheSessionOfABackendThatNeverAnswers() {
         // The JDK client answers pings by itself.
-        JdkWebSocketClient client = JdkWebSocketClient.connect(
-                java.net.URI.create("ws://127.0.0.1:" + this.port + "/silent-backend/silent?t=silent-backend"));
+        JdkWebSocketClient client =
+                JdkWebSocketClient.connect(wsUri(this.port, "/silent-backend/silent?t=silent-backend"));
         assertThat(client.awaitClose()).isEqualTo(new JdkWebSocketClient.Close(1001, "backend not responding"));
         assertThat(backend.awaitClose("silent-backend"))
                 .isEqualTo(new WebSocketCloseStatus(1001, "backend not responding"));

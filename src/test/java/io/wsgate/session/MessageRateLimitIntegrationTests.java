@@ -1,11 +1,14 @@
 package io.wsgate.session;
 
+import static io.wsgate.support.Gateway.TIMEOUT;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.wsgate.metrics.WsgateMeterNames;
+import io.wsgate.support.Backend;
 import io.wsgate.support.GatewayRoutes;
+import io.wsgate.support.GatewayTest;
 import io.wsgate.support.JdkWebSocketClient;
 import io.wsgate.support.MeterCounts;
 import io.wsgate.support.ScriptedBackend;
@@ -13,10 +16,8 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -26,12 +27,11 @@ import org.springframework.test.context.DynamicPropertySource;
  * order, no sooner than the rate allows); {@code close} ends the session with 1008 to the sender and 1001 to the
  * other leg, for the client's messages and for the backend's bytes, each after traffic within the rate.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@GatewayTest
 class MessageRateLimitIntegrationTests {
 
-    private static final Duration TIMEOUT = Duration.ofSeconds(30);
-
-    private static ScriptedBackend backend;
+    @Backend
+    static ScriptedBackend backend;
 
     @LocalServerPort
     int port;
@@ -41,21 +41,15 @@ class MessageRateLimitIntegrationTests {
 
     @DynamicPropertySource
     static void routes(DynamicPropertyRegistry registry) {
-        backend = ScriptedBackend.start();
         GatewayRoutes routes = new GatewayRoutes(registry);
-        String throttled = routes.add("throttled", "ws://127.0.0.1:" + backend.port(), "/throttled/**");
-        registry.add(throttled + "metadata.message-rate-client-to-backend", () -> "5/s");
-        String closing = routes.add("closing", "ws://127.0.0.1:" + backend.port(), "/closing/**");
-        registry.add(closing + "metadata.message-rate", () -> "4/s");
-        registry.add(closing + "metadata.rate-limit-action", () -> "close");
-        String feed = routes.add("feed", "ws://127.0.0.1:" + backend.port(), "/feed/**");
-        registry.add(feed + "metadata.byte-rate-backend-to-client", () -> "16KB/s");
-        registry.add(feed + "metadata.rate-limit-action", () -> "close");
-    }
-
-    @AfterAll
-    static void stopBackend() {
-        backend.close();
+        routes.add("throttled", "ws://127.0.0.1:" + backend.port(), "/throttled/**")
+                .metadata("message-rate-client-to-backend", "5/s");
+        routes.add("closing", "ws://127.0.0.1:" + backend.port(), "/closing/**")
+                .metadata("message-rate", "4/s")
+                .metadata("rate-limit-action", "close");
+        routes.add("feed", "ws://127.0.0.1:" + backend.port(), "/feed/**")
+                .metadata("byte-rate-backend-to-client", "16KB/s")
+                .metadata("rate-limit-action", "close");
     }
 
     @Test

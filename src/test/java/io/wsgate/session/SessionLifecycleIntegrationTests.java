@@ -6,11 +6,11 @@ import static io.wsgate.support.RawWebSocket.TEXT;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
-import io.wsgate.metrics.WsgateMeterNames;
+import io.wsgate.support.Backend;
 import io.wsgate.support.GatewayRoutes;
+import io.wsgate.support.GatewayTest;
 import io.wsgate.support.MeterCounts;
 import io.wsgate.support.RawWebSocket;
 import io.wsgate.support.ScriptedBackend;
@@ -21,13 +21,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -39,12 +37,13 @@ import org.springframework.test.context.DynamicPropertySource;
  * code each peer gets, that the client's TCP connection ends within a bound, and that the session's slot and meters
  * return to their baseline.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@GatewayTest
 class SessionLifecycleIntegrationTests {
 
     private static final Duration BOUND = Duration.ofSeconds(20);
 
-    private static ScriptedBackend backend;
+    @Backend
+    static ScriptedBackend backend;
 
     @LocalServerPort
     int port;
@@ -54,17 +53,11 @@ class SessionLifecycleIntegrationTests {
 
     @DynamicPropertySource
     static void routes(DynamicPropertyRegistry registry) {
-        backend = ScriptedBackend.start();
         GatewayRoutes routes = new GatewayRoutes(registry);
         routes.add("lifecycle", "ws://127.0.0.1:" + backend.port(), "/lifecycle/**");
-        String keepalive = routes.add("lifecycle-keepalive", "ws://127.0.0.1:" + backend.port(), "/keepalive/**");
-        registry.add(keepalive + "metadata.ping-interval", () -> "1s");
-        registry.add(keepalive + "metadata.pong-timeout", () -> "1s");
-    }
-
-    @AfterAll
-    static void stopBackend() {
-        backend.close();
+        routes.add("lifecycle-keepalive", "ws://127.0.0.1:" + backend.port(), "/keepalive/**")
+                .metadata("ping-interval", "1s")
+                .metadata("pong-timeout", "1s");
     }
 
     @AfterEach
@@ -287,23 +280,12 @@ class SessionLifecycleIntegrationTests {
     }
 
     private double active(String route) {
-        Gauge gauge = this.registry
-                .find(WsgateMeterNames.SESSIONS_ACTIVE)
-                .tag("route", route)
-                .gauge();
-        return gauge != null ? gauge.value() : 0;
+        return MeterCounts.activeSessions(this.registry, route);
     }
 
     private double closed(String route, String closedBy, int code) {
-        return MeterCounts.count(
-                this.registry,
-                WsgateMeterNames.SESSIONS_CLOSED,
-                "route",
-                route,
-                "closed.by",
-                closedBy,
-                "close.code",
-                code >= 4000 ? "4xxx" : code >= 3000 ? "3xxx" : Integer.toString(code));
+        return MeterCounts.sessionsClosed(
+                this.registry, route, code >= 4000 ? "4xxx" : code >= 3000 ? "3xxx" : Integer.toString(code), closedBy);
     }
 
     private static void sleep(Duration duration) {

@@ -1,17 +1,17 @@
 package io.wsgate.session;
 
+import static io.wsgate.support.Gateway.TIMEOUT;
+import static io.wsgate.support.Gateway.wsUri;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.wsgate.support.Backend;
 import io.wsgate.support.EchoBackend;
 import io.wsgate.support.GatewayRoutes;
+import io.wsgate.support.GatewayTest;
 import io.wsgate.support.JdkWebSocketClient;
-import java.net.URI;
-import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -20,35 +20,25 @@ import org.springframework.test.context.DynamicPropertySource;
 
 /** The session log and the per-route frame log, read from the gateway's real log output. */
 @ExtendWith(OutputCaptureExtension.class)
-@SpringBootTest(
-        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = {"logging.level.wsgate.session=DEBUG", "wsgate.proxy.frame-log-max-payload=8B"})
+@GatewayTest(properties = {"logging.level.wsgate.session=DEBUG", "wsgate.proxy.frame-log-max-payload=8B"})
 class SessionLogIntegrationTests {
 
-    private static final Duration TIMEOUT = Duration.ofSeconds(30);
-
-    private static EchoBackend echo;
+    @Backend
+    static EchoBackend echo;
 
     @LocalServerPort
     int port;
 
     @DynamicPropertySource
     static void routes(DynamicPropertyRegistry registry) {
-        echo = EchoBackend.start();
         GatewayRoutes routes = new GatewayRoutes(registry);
         routes.add("quiet", "ws://127.0.0.1:" + echo.port(), "/quiet/**");
-        String framed = routes.add("framed", "ws://127.0.0.1:" + echo.port(), "/framed/**");
-        registry.add(framed + "metadata.frame-log", () -> "true");
-    }
-
-    @AfterAll
-    static void stopBackend() {
-        echo.close();
+        routes.add("framed", "ws://127.0.0.1:" + echo.port(), "/framed/**").metadata("frame-log", "true");
     }
 
     @Test
     void logsOneLinePerFinishedSessionWithTrafficAndClose(CapturedOutput output) {
-        JdkWebSocketClient client = JdkWebSocketClient.connect(uri("/quiet/room?token=s3cret"));
+        JdkWebSocketClient client = JdkWebSocketClient.connect(wsUri(this.port, "/quiet/room?token=s3cret"));
         client.sendText("hello");
         assertThat(client.nextText()).isEqualTo("HELLO");
         client.close(4001, "bye");
@@ -78,7 +68,7 @@ class SessionLogIntegrationTests {
 
     @Test
     void logsEveryFrameOfARouteWithFrameLogOnTruncated(CapturedOutput output) {
-        JdkWebSocketClient client = JdkWebSocketClient.connect(uri("/framed/"));
+        JdkWebSocketClient client = JdkWebSocketClient.connect(wsUri(this.port, "/framed/"));
         client.sendText("a rather long message");
         assertThat(client.nextText()).isEqualTo("A RATHER LONG MESSAGE");
         client.close(1000, "");
@@ -88,9 +78,5 @@ class SessionLogIntegrationTests {
                 .contains("route=framed client=127.0.0.1:")
                 .contains("client-to-backend text 21B \"a rather\"...")
                 .contains("backend-to-client text 21B \"A RATHER\"...");
-    }
-
-    private URI uri(String path) {
-        return URI.create("ws://127.0.0.1:" + this.port + path);
     }
 }

@@ -15,7 +15,9 @@ import io.wsgate.session.SessionModel.Message;
 import io.wsgate.session.SessionModel.Sequence;
 import io.wsgate.session.SessionOracle.Observed;
 import io.wsgate.session.SessionOracle.Verdict;
+import io.wsgate.support.Backend;
 import io.wsgate.support.GatewayRoutes;
+import io.wsgate.support.GatewayTest;
 import io.wsgate.support.RawWebSocket;
 import io.wsgate.support.ScriptedBackend;
 import java.io.UncheckedIOException;
@@ -39,10 +41,8 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -60,9 +60,7 @@ import org.springframework.test.context.DynamicPropertySource;
  * sequences instead of the default, {@code -Dwsgate.model.workers=W} runs W of them at once (each on routes of its
  * own, so that the meters of a route tell one sequence's ending).
  */
-@SpringBootTest(
-        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = "logging.level.wsgate.session=WARN")
+@GatewayTest(properties = "logging.level.wsgate.session=WARN")
 class SessionModelIntegrationTests {
 
     /** Sequences in a normal build: about a minute on a 2-core machine. */
@@ -82,7 +80,8 @@ class SessionModelIntegrationTests {
 
     private static final int FAILURES_SHOWN = 10;
 
-    private static ScriptedBackend backend;
+    @Backend
+    static ScriptedBackend backend;
 
     /** Sessions a failed sequence left open on its route, which the next sequences there start from. */
     private final Map<String, Double> leftOpen = new ConcurrentHashMap<>();
@@ -95,19 +94,12 @@ class SessionModelIntegrationTests {
 
     @DynamicPropertySource
     static void routes(DynamicPropertyRegistry registry) {
-        backend = ScriptedBackend.start();
         GatewayRoutes routes = new GatewayRoutes(registry);
         for (int worker = 0; worker < WORKERS; worker++) {
             routes.add(route(worker, false), "ws://127.0.0.1:" + backend.port(), "/" + route(worker, false) + "/**");
-            String idle = routes.add(
-                    route(worker, true), "ws://127.0.0.1:" + backend.port(), "/" + route(worker, true) + "/**");
-            registry.add(idle + "metadata.idle-timeout", () -> SessionModel.IDLE_TIMEOUT_MILLIS + "ms");
+            routes.add(route(worker, true), "ws://127.0.0.1:" + backend.port(), "/" + route(worker, true) + "/**")
+                    .metadata("idle-timeout", SessionModel.IDLE_TIMEOUT_MILLIS + "ms");
         }
-    }
-
-    @AfterAll
-    static void stopBackend() {
-        backend.close();
     }
 
     private static String route(int worker, boolean idle) {

@@ -1,5 +1,7 @@
 package io.wsgate.session;
 
+import static io.wsgate.support.Gateway.TIMEOUT;
+import static io.wsgate.support.Gateway.wsUri;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -7,21 +9,19 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.search.Search;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.wsgate.metrics.WsgateMeterNames;
+import io.wsgate.support.Backend;
 import io.wsgate.support.GatewayRoutes;
+import io.wsgate.support.GatewayTest;
 import io.wsgate.support.JdkWebSocketClient;
 import io.wsgate.support.MeterCounts;
 import io.wsgate.support.RawHttp;
 import io.wsgate.support.ScriptedBackend;
 import java.io.IOException;
-import java.net.URI;
-import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
@@ -38,12 +38,11 @@ import org.springframework.test.context.DynamicPropertySource;
  * by the gateway.
  */
 @ExtendWith(OutputCaptureExtension.class)
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@GatewayTest
 class SessionTimeoutIntegrationTests {
 
-    private static final Duration TIMEOUT = Duration.ofSeconds(30);
-
-    private static ScriptedBackend backend;
+    @Backend
+    static ScriptedBackend backend;
 
     @LocalServerPort
     int port;
@@ -53,13 +52,11 @@ class SessionTimeoutIntegrationTests {
 
     @DynamicPropertySource
     static void routes(DynamicPropertyRegistry registry) {
-        backend = ScriptedBackend.start();
         GatewayRoutes routes = new GatewayRoutes(registry);
-        String idle = routes.add("idle", "ws://127.0.0.1:" + backend.port(), "/idle/**");
-        registry.add(idle + "metadata.idle-timeout", () -> "600ms");
-        String aged = routes.add("aged", "ws://127.0.0.1:" + backend.port(), "/aged/**");
-        registry.add(aged + "metadata.max-session-age", () -> "500ms");
-        registry.add(aged + "metadata.max-session-age-jitter", () -> "300ms");
+        routes.add("idle", "ws://127.0.0.1:" + backend.port(), "/idle/**").metadata("idle-timeout", "600ms");
+        routes.add("aged", "ws://127.0.0.1:" + backend.port(), "/aged/**")
+                .metadata("max-session-age", "500ms")
+                .metadata("max-session-age-jitter", "300ms");
     }
 
     /**
@@ -82,15 +79,10 @@ class SessionTimeoutIntegrationTests {
         }
     }
 
-    @AfterAll
-    static void stopBackend() {
-        backend.close();
-    }
-
     @Test
     void closesAQuietSessionWith1001OnBothLegsAndKeepsABusyOne(CapturedOutput output) {
-        JdkWebSocketClient quiet = JdkWebSocketClient.connect(uri("/idle/?t=quiet"));
-        JdkWebSocketClient busy = JdkWebSocketClient.connect(uri("/idle/?t=busy"));
+        JdkWebSocketClient quiet = JdkWebSocketClient.connect(wsUri(this.port, "/idle/?t=quiet"));
+        JdkWebSocketClient busy = JdkWebSocketClient.connect(wsUri(this.port, "/idle/?t=busy"));
         long start = System.nanoTime();
 
         // The busy client talks every 100 ms for twice the idle timeout and more.
@@ -121,7 +113,7 @@ class SessionTimeoutIntegrationTests {
     @Test
     void closesASessionOnceItReachesItsAgeWithinTheJitter() {
         long start = System.nanoTime();
-        JdkWebSocketClient client = JdkWebSocketClient.connect(uri("/aged/?t=aged"));
+        JdkWebSocketClient client = JdkWebSocketClient.connect(wsUri(this.port, "/aged/?t=aged"));
         CompletableFuture<Long> closedAfter = CompletableFuture.supplyAsync(() -> {
             client.awaitClose();
             return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
@@ -153,24 +145,12 @@ class SessionTimeoutIntegrationTests {
                 .isEqualTo(1);
     }
 
-    private URI uri(String path) {
-        return URI.create("ws://127.0.0.1:" + this.port + path);
-    }
-
     private double closed(String route, String code, String closedBy) {
-        return MeterCounts.count(
-                this.registry,
-                WsgateMeterNames.SESSIONS_CLOSED,
-                "route",
-                route,
-                "close.code",
-                code,
-                "closed.by",
-                closedBy);
+        return MeterCounts.sessionsClosed(this.registry, route, code, closedBy);
     }
 
     private double gatewayCloses(String route, String reason) {
-        return MeterCounts.count(this.registry, WsgateMeterNames.GATEWAY_CLOSES, "route", route, "reason", reason);
+        return MeterCounts.gatewayCloses(this.registry, route, reason);
     }
 
     private static void sleep(long millis) {

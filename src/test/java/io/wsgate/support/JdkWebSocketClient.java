@@ -1,10 +1,11 @@
 package io.wsgate.support;
 
+import static io.wsgate.support.Gateway.TIMEOUT;
+
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
-import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -16,8 +17,6 @@ import java.util.concurrent.TimeUnit;
  * with every wait bounded.
  */
 public final class JdkWebSocketClient implements WebSocket.Listener {
-
-    public static final Duration TIMEOUT = Duration.ofSeconds(30);
 
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
@@ -72,6 +71,11 @@ public final class JdkWebSocketClient implements WebSocket.Listener {
         client.webSocket =
                 builder.buildAsync(uri, client).orTimeout(30, TimeUnit.SECONDS).join();
         return client;
+    }
+
+    /** Connects with one extra request header, as a client that identifies itself does. */
+    public static JdkWebSocketClient connectWithHeader(URI uri, String name, String value) {
+        return connect(uri, java.util.Map.of(name, value));
     }
 
     /** Connects, sends one text message and returns the first reply, closing normally after it. */

@@ -1,5 +1,7 @@
 package io.wsgate.support;
 
+import static io.wsgate.support.Gateway.TIMEOUT;
+
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -9,7 +11,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 
@@ -18,8 +19,6 @@ import org.junit.jupiter.api.Assumptions;
  * Prometheus skips the test with a message, unless {@code WSGATE_REQUIRE_PROMETHEUS=1} (as in CI), which fails it.
  */
 public final class PrometheusServer implements AutoCloseable {
-
-    private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
     private final Process process;
 
