@@ -16,7 +16,11 @@ import java.util.Arrays;
 public final class ManagementPort {
 
     private static final HttpClient HTTP =
-            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+            // HTTP/1.1 as curl and scrapers speak it: the JDK's default first tries an h2c upgrade on each connection.
+            HttpClient.newBuilder()
+                    .version(HttpClient.Version.HTTP_1_1)
+                    .connectTimeout(Duration.ofSeconds(10))
+                    .build();
 
     private final int port;
 
