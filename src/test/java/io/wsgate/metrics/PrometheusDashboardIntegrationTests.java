@@ -78,6 +78,12 @@ class PrometheusDashboardIntegrationTests {
         GatewayRoutes routes = new GatewayRoutes(registry);
         routes.add("live", "ws://127.0.0.1:" + echo.port(), "/live/**");
         routes.add("dead", "ws://127.0.0.1:" + FreePorts.next(), "/dead/**");
+        // Per-session rates, so the throttle and gateway-close panels have something to show.
+        routes.add("throttled", "ws://127.0.0.1:" + echo.port(), "/throttled/**")
+                .metadata("message-rate-client-to-backend", "2/s");
+        routes.add("limited", "ws://127.0.0.1:" + echo.port(), "/limited/**")
+                .metadata("message-rate-client-to-backend", "2/s")
+                .metadata("rate-limit-action", "close");
     }
 
     /** Prometheus with the repo's config and alerting rules, scraping this gateway every second. */
@@ -242,6 +248,25 @@ class PrometheusDashboardIntegrationTests {
             clients.get(i).close(1000 + i % 2, "");
         }
         RawHttp.exchange(this.port, RawHttp.upgradeRequest("/dead/"));
+        // Four messages at 2/s with a burst of 2: two held back, none lost.
+        JdkWebSocketClient throttled = JdkWebSocketClient.connect(wsUri(this.port, "/throttled/"));
+        for (int m = 0; m < 4; m++) {
+            throttled.sendText("held " + m);
+        }
+        for (int m = 0; m < 4; m++) {
+            throttled.nextText();
+        }
+        throttled.close(1000, "");
+        // Past the rate with close: the gateway ends the session with 1008.
+        JdkWebSocketClient limited = JdkWebSocketClient.connect(wsUri(this.port, "/limited/"));
+        try {
+            for (int m = 0; m < 4; m++) {
+                limited.sendText("flood " + m);
+            }
+        } catch (java.util.concurrent.CompletionException closedMeanwhile) {
+            // The gateway's close came first; the client's output is closed.
+        }
+        assertThat(limited.awaitClose().code()).isEqualTo(1008);
         return clients.subList(5, clients.size());
     }
 

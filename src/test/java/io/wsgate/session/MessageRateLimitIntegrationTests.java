@@ -99,6 +99,22 @@ class MessageRateLimitIntegrationTests {
     }
 
     @Test
+    void aWellBehavedSessionOnTheSameRouteIsUntouched() {
+        JdkWebSocketClient polite = JdkWebSocketClient.connect(uri("/closing/x?t=polite"));
+        polite.sendText("hello");
+        assertThat(polite.nextText()).isEqualTo("hello");
+        JdkWebSocketClient flooder = JdkWebSocketClient.connect(uri("/closing/x?t=flooder"));
+
+        flood(flooder, 10);
+
+        assertThat(flooder.awaitClose().code()).isEqualTo(1008);
+        // Buckets are per session: the polite client's own rate was never touched by the flood.
+        polite.sendText("still welcome");
+        assertThat(polite.nextText()).isEqualTo("still welcome");
+        assertThat(polite.close(1000, "bye")).isEqualTo(new JdkWebSocketClient.Close(1000, "bye"));
+    }
+
+    @Test
     void closeEndsTheSessionOfABackendOverItsByteRate() {
         JdkWebSocketClient client = JdkWebSocketClient.connect(uri("/feed/x?t=close-backend"));
         client.sendText("hello");
