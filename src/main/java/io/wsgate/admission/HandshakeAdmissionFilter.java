@@ -102,6 +102,7 @@ final class HandshakeAdmissionFilter implements GlobalFilter, Ordered {
                     "origin " + origin + " is not allowed on this route",
                     null);
         }
+        meters.sessionLimit(admission.maxSessions());
         if (admission.maxSessions() == 0 && !this.sessions.limitsGlobally()) {
             return chain.filter(exchange);
         }

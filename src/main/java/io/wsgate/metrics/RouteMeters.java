@@ -14,6 +14,7 @@ import io.wsgate.vocabulary.RejectionReason;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.springframework.web.reactive.socket.WebSocketMessage;
 
 /**
@@ -27,6 +28,11 @@ public final class RouteMeters {
     private final MeterRegistry registry;
 
     private final String route;
+
+    // Strong reference: the gauge only holds it weakly. Registered with the route's first limit.
+    private final AtomicLong sessionLimit = new AtomicLong();
+
+    private volatile boolean sessionLimitRegistered;
 
     private final Counter opened;
 
@@ -72,6 +78,21 @@ public final class RouteMeters {
 
     public String route() {
         return this.route;
+    }
+
+    /**
+     * The route's {@code max-sessions} as of its latest handshake; a route with a limit gets the
+     * {@code wsgate.sessions.limit} gauge, so alerts can compare the open sessions with it.
+     */
+    public void sessionLimit(long limit) {
+        this.sessionLimit.set(limit);
+        if (limit > 0 && !this.sessionLimitRegistered) {
+            Gauge.builder(SESSIONS_LIMIT, this.sessionLimit, AtomicLong::get)
+                    .description("The route's max-sessions (0: none any more)")
+                    .tag(TAG_ROUTE, this.route)
+                    .register(this.registry);
+            this.sessionLimitRegistered = true;
+        }
     }
 
     public void sessionOpened() {

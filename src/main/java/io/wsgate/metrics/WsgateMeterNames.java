@@ -12,6 +12,9 @@ public final class WsgateMeterNames {
     /** Counter: proxied sessions opened (client upgraded after the backend accepted). Tags: route. */
     public static final String SESSIONS_OPENED = "wsgate.sessions.opened";
 
+    /** A route's max-sessions, for routes that have one (from their first handshake). */
+    public static final String SESSIONS_LIMIT = "wsgate.sessions.limit";
+
     /** Counter: proxied sessions closed. Tags: route, close.code, closed.by. */
     public static final String SESSIONS_CLOSED = "wsgate.sessions.closed";
 

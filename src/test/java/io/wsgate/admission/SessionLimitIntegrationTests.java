@@ -100,6 +100,25 @@ class SessionLimitIntegrationTests {
     }
 
     @Test
+    void aRouteWithALimitExportsItForAlerts() {
+        open("/limited/");
+
+        // wsgate_sessions_limit{route="limited"}: what WsgateSessionsNearLimit compares the open sessions with.
+        assertThat(this.registry
+                        .get(WsgateMeterNames.SESSIONS_LIMIT)
+                        .tag(WsgateMeterNames.TAG_ROUTE, "limited")
+                        .gauge()
+                        .value())
+                .isEqualTo(2);
+        open("/unlimited/");
+        assertThat(this.registry
+                        .find(WsgateMeterNames.SESSIONS_LIMIT)
+                        .tag(WsgateMeterNames.TAG_ROUTE, "unlimited")
+                        .gauge())
+                .isNull();
+    }
+
+    @Test
     void theGatewayLimitCountsSessionsOfAllRoutes() throws IOException {
         open("/limited/");
         open("/limited/");

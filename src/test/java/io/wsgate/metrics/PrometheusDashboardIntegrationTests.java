@@ -76,7 +76,8 @@ class PrometheusDashboardIntegrationTests {
     @DynamicPropertySource
     static void routes(DynamicPropertyRegistry registry) {
         GatewayRoutes routes = new GatewayRoutes(registry);
-        routes.add("live", "ws://127.0.0.1:" + echo.port(), "/live/**");
+        // A session limit, so the limit gauge the alerts compare with is exported.
+        routes.add("live", "ws://127.0.0.1:" + echo.port(), "/live/**").metadata("max-sessions", "1000");
         routes.add("dead", "ws://127.0.0.1:" + FreePorts.next(), "/dead/**");
         // Per-session rates, so the throttle and gateway-close panels have something to show.
         routes.add("throttled", "ws://127.0.0.1:" + echo.port(), "/throttled/**")
