@@ -48,11 +48,10 @@ public record SessionView(
         if (uri == null || uri.getHost() == null) {
             return RedactedUri.of(uri);
         }
-        int port = uri.getPort() != -1 ? uri.getPort() : ("wss".equals(uri.getScheme()) ? 443 : 80);
         String host = uri.getHost().contains(":") && !uri.getHost().startsWith("[")
                 ? "[" + uri.getHost() + "]"
                 : uri.getHost();
-        return uri.getScheme() + "://" + host + ":" + port;
+        return uri.getScheme() + "://" + host + ":" + session.backendPort();
     }
 
     private static Traffic traffic(ProxiedSession session, Direction direction) {

@@ -1,6 +1,5 @@
 package io.wsgate.admission;
 
-import io.wsgate.config.InvalidRouteSettingsException;
 import io.wsgate.config.RouteSettings;
 import io.wsgate.config.RouteSettingsCache;
 import io.wsgate.metrics.RouteMeters;
@@ -16,7 +15,6 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.event.Level;
 import org.springframework.cloud.gateway.filter.GatewayFilterChain;
 import org.springframework.cloud.gateway.filter.GlobalFilter;
-import org.springframework.cloud.gateway.route.Route;
 import org.springframework.core.Ordered;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
@@ -63,23 +61,16 @@ final class HandshakeAdmissionFilter implements GlobalFilter, Ordered {
 
     @Override
     public Mono<Void> filter(ServerWebExchange exchange, GatewayFilterChain chain) {
-        Route route = WebSocketRelayFilter.upgradeRoute(exchange);
-        if (route == null) {
+        RouteSettings admission = WebSocketRelayFilter.upgradeRouteSettings(exchange, this.routeSettings);
+        if (admission == null) {
             return chain.filter(exchange);
         }
         HttpHeaders headers = exchange.getRequest().getHeaders();
-        RouteSettings admission;
-        try {
-            admission = this.routeSettings.get(route);
-        } catch (InvalidRouteSettingsException ex) {
-            // The relay refuses it with 500 and says why.
-            return chain.filter(exchange);
-        }
-        RouteMeters meters = this.metrics.route(route.getId());
+        RouteMeters meters = this.metrics.route(admission.routeId());
         InetSocketAddress client = exchange.getRequest().getRemoteAddress();
 
         if (admission.handshakeRate() != null && client != null && client.getAddress() != null) {
-            Duration wait = this.rates.tryAcquire(route.getId(), client.getAddress(), admission.handshakeRate());
+            Duration wait = this.rates.tryAcquire(admission.routeId(), client.getAddress(), admission.handshakeRate());
             if (wait != null) {
                 return reject(
                         exchange,
@@ -146,9 +137,7 @@ final class HandshakeAdmissionFilter implements GlobalFilter, Ordered {
         meters.handshakeRejected(reason, status.value());
         HandshakeRejection rejection = HandshakeRejection.of(status, "Refused: " + why);
         if (retryAfter != null) {
-            // Whole seconds, rounded up: Retry-After has no fractions, and 0 would invite an instant retry.
-            long seconds = Math.max(1, (retryAfter.toMillis() + 999) / 1000);
-            rejection.headers().set(HttpHeaders.RETRY_AFTER, Long.toString(seconds));
+            rejection.headers().set(HttpHeaders.RETRY_AFTER, HandshakeRejection.retryAfterSeconds(retryAfter));
         }
         return rejection.writeTo(exchange.getResponse());
     }

@@ -2,8 +2,8 @@ package io.wsgate.auth;
 
 import static org.springframework.cloud.gateway.support.ServerWebExchangeUtils.GATEWAY_REQUEST_URL_ATTR;
 
-import io.wsgate.config.InvalidRouteSettingsException;
 import io.wsgate.config.RouteAuth;
+import io.wsgate.config.RouteSettings;
 import io.wsgate.config.RouteSettingsCache;
 import io.wsgate.config.TokenSource;
 import io.wsgate.metrics.RouteMeters;
@@ -29,7 +29,6 @@ import org.slf4j.event.Level;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.cloud.gateway.filter.GatewayFilterChain;
 import org.springframework.cloud.gateway.filter.GlobalFilter;
-import org.springframework.cloud.gateway.route.Route;
 import org.springframework.core.Ordered;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
@@ -87,22 +86,13 @@ final class HandshakeAuthFilter implements GlobalFilter, Ordered {
 
     @Override
     public Mono<Void> filter(ServerWebExchange exchange, GatewayFilterChain chain) {
-        Route route = WebSocketRelayFilter.upgradeRoute(exchange);
-        if (route == null) {
+        RouteSettings settings = WebSocketRelayFilter.upgradeRouteSettings(exchange, this.routeSettings);
+        if (settings == null || !settings.auth().required()) {
             return chain.filter(exchange);
         }
         ServerHttpRequest request = exchange.getRequest();
-        RouteAuth auth;
-        try {
-            auth = this.routeSettings.get(route).auth();
-        } catch (InvalidRouteSettingsException ex) {
-            // The relay refuses it with 500 and says why.
-            return chain.filter(exchange);
-        }
-        if (!auth.required()) {
-            return chain.filter(exchange);
-        }
-        RouteMeters meters = this.metrics.route(route.getId());
+        RouteAuth auth = settings.auth();
+        RouteMeters meters = this.metrics.route(settings.routeId());
         ReactiveJwtDecoder decoder = this.decoder.getIfAvailable();
         if (decoder == null) {
             // Only for a route put in force without the start-up and reload checks.
@@ -268,8 +258,7 @@ final class HandshakeAuthFilter implements GlobalFilter, Ordered {
             rejection.headers().set(HttpHeaders.WWW_AUTHENTICATE, challenge);
         }
         if (status == HttpStatus.SERVICE_UNAVAILABLE) {
-            long seconds = Math.max(1, (this.retryAfter.toMillis() + 999) / 1000);
-            rejection.headers().set(HttpHeaders.RETRY_AFTER, Long.toString(seconds));
+            rejection.headers().set(HttpHeaders.RETRY_AFTER, HandshakeRejection.retryAfterSeconds(this.retryAfter));
         }
         return rejection.writeTo(exchange.getResponse());
     }

@@ -8,7 +8,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
@@ -170,6 +169,6 @@ final class InstanceChoice implements ReactorServiceInstanceLoadBalancer {
     }
 
     static String key(ServiceInstance instance) {
-        return instance.getHost().toLowerCase(Locale.ROOT) + ":" + instance.getPort();
+        return SessionRegistry.instanceKey(instance.getHost(), instance.getPort());
     }
 }

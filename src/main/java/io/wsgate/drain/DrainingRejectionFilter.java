@@ -34,7 +34,7 @@ class DrainingRejectionFilter implements GlobalFilter, Ordered {
     DrainingRejectionFilter(SessionDrain drain, WebSocketMetrics metrics, Duration retryAfter) {
         this.drain = drain;
         this.metrics = metrics;
-        this.retryAfterSeconds = Long.toString(Math.max(1, (retryAfter.toMillis() + 999) / 1000));
+        this.retryAfterSeconds = HandshakeRejection.retryAfterSeconds(retryAfter);
     }
 
     @Override

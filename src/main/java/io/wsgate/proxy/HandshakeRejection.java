@@ -1,6 +1,7 @@
 package io.wsgate.proxy;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
@@ -26,6 +27,14 @@ public record HandshakeRejection(HttpStatusCode status, String reason, HttpHeade
         headers.set(HttpHeaders.CONNECTION, HttpHeaders.UPGRADE);
         headers.set(UpgradeRequestCheck.SEC_WEBSOCKET_VERSION, UpgradeRequestCheck.SUPPORTED_VERSION);
         return new HandshakeRejection(HttpStatus.UPGRADE_REQUIRED, reason, headers);
+    }
+
+    /**
+     * {@code Retry-After} in whole seconds, rounded up: the header has no fractions, and 0 would invite an instant
+     * retry.
+     */
+    public static String retryAfterSeconds(Duration retryAfter) {
+        return Long.toString(Math.max(1, (retryAfter.toMillis() + 999) / 1000));
     }
 
     public Mono<Void> writeTo(ServerHttpResponse response) {

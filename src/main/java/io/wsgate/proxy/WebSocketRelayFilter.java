@@ -364,6 +364,23 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
                 : null;
     }
 
+    /**
+     * The settings of the WebSocket route this upgrade request is for, for the filters that run before the relay;
+     * {@code null} when it is no such request, or when the route's metadata does not parse (the relay then refuses
+     * it with 500 and says why).
+     */
+    public static RouteSettings upgradeRouteSettings(ServerWebExchange exchange, RouteSettingsCache settings) {
+        Route route = upgradeRoute(exchange);
+        if (route == null) {
+            return null;
+        }
+        try {
+            return settings.get(route);
+        } catch (InvalidRouteSettingsException ex) {
+            return null;
+        }
+    }
+
     /** Whether this filter relays the request: a ws(s):// route, or an upgrade request on an http(s):// one. */
     public static boolean isWebSocketRoute(URI requestUrl, HttpHeaders headers) {
         String scheme = requestUrl.getScheme().toLowerCase(Locale.ROOT);

@@ -97,6 +97,12 @@ public final class ProxiedSession {
         return this.backendUri;
     }
 
+    /** The backend instance's port, the scheme's default when the URI names none. */
+    public int backendPort() {
+        int port = this.backendUri.getPort();
+        return port != -1 ? port : ("wss".equals(this.backendUri.getScheme()) ? 443 : 80);
+    }
+
     /** When the backend handshake began. */
     public Instant openedAt() {
         return this.openedAt;

@@ -1,7 +1,6 @@
 package io.wsgate.session;
 
 import io.wsgate.metrics.ActiveSessions;
-import java.net.URI;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -27,7 +26,7 @@ public final class SessionRegistry implements ActiveSessions {
         this.sessions.put(session.id(), session);
         routeCount(session.routeId()).incrementAndGet();
         // compute(): atomic per key, so a count is never dropped from the map while another session raises it.
-        this.byInstance.compute(instance(session.backendUri()), (key, count) -> {
+        this.byInstance.compute(instance(session), (key, count) -> {
             AtomicLong counted = count != null ? count : new AtomicLong();
             counted.incrementAndGet();
             return counted;
@@ -38,8 +37,7 @@ public final class SessionRegistry implements ActiveSessions {
         if (this.sessions.remove(session.id(), session)) {
             routeCount(session.routeId()).decrementAndGet();
             this.byInstance.compute(
-                    instance(session.backendUri()),
-                    (key, count) -> count == null || count.decrementAndGet() == 0 ? null : count);
+                    instance(session), (key, count) -> count == null || count.decrementAndGet() == 0 ? null : count);
         }
     }
 
@@ -66,16 +64,18 @@ public final class SessionRegistry implements ActiveSessions {
 
     /** Sessions open now to the backend instance at {@code host} and {@code port}, across routes. */
     public long activeOnInstance(String host, int port) {
-        AtomicLong count = this.byInstance.get(host.toLowerCase(Locale.ROOT) + ":" + port);
+        AtomicLong count = this.byInstance.get(instanceKey(host, port));
         return count != null ? count.get() : 0;
     }
 
-    private static String instance(URI backend) {
-        if (backend == null || backend.getHost() == null) {
-            return "-";
-        }
-        int port = backend.getPort() != -1 ? backend.getPort() : ("wss".equals(backend.getScheme()) ? 443 : 80);
-        return backend.getHost().toLowerCase(Locale.ROOT) + ":" + port;
+    /** How a backend instance is named here and by the load balancer: {@code host:port}, the host in lower case. */
+    public static String instanceKey(String host, int port) {
+        return host.toLowerCase(Locale.ROOT) + ":" + port;
+    }
+
+    private static String instance(ProxiedSession session) {
+        String host = session.backendUri().getHost();
+        return host != null ? instanceKey(host, session.backendPort()) : "-";
     }
 
     private AtomicLong routeCount(String routeId) {
