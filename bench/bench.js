@@ -9,7 +9,9 @@ const net = require('net');
 const os = require('os');
 const path = require('path');
 const { performance } = require('perf_hooks');
-const WebSocket = require('ws');
+// The `ws` package, loaded when first used: bench/run.sh installs it after reading the options, so --help works on a
+// fresh clone.
+const loadWs = () => require('ws');
 
 const HERE = __dirname;
 const REPO = path.resolve(HERE, '..');
@@ -190,7 +192,7 @@ function stopAllSync() {
 function probe(url, timeoutMs = 2000) {
   return new Promise((resolve, reject) => {
     const payload = Buffer.from('first relayed message probe 0001');
-    const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: timeoutMs });
+    const ws = new (loadWs())(url, { perMessageDeflate: false, handshakeTimeout: timeoutMs });
     const timer = setTimeout(() => { ws.terminate(); reject(new Error('probe timeout')); }, timeoutMs);
     ws.once('open', () => ws.send(payload, { binary: false }));
     ws.once('message', (data) => {
