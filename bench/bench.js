@@ -38,6 +38,12 @@ const DEFAULTS = {
   jvmB: '',
   // wsgate-b runs the plain jar on the PATH's java (with --jvm-b) instead of the image's runtime: an A/B of the two.
   plainB: false,
+  // wsgate-b runs this other image layout (deploy/image/layout.sh DIR) instead of --image: an A/B of two images, e.g.
+  // two AOT-cache training runs.
+  imageB: '',
+  // seconds of handshakes (20 at once) on every fresh process, from its first relayed message: the cold rate a rolling
+  // deploy's reconnects meet, before the JIT has compiled the handshake path. 0 skips it.
+  coldHandshakes: 20,
   argsB: '', // extra application arguments of wsgate-b, e.g. "--reactor.netty.ioWorkerCount=2"
 
   profile: false, // record JFR execution samples of the gateway under the 50-connection workloads
@@ -68,7 +74,7 @@ function parseArgs(argv) {
     if (arg === '--help' || arg === '-h') {
       console.log(`usage: bench/run.sh [--build] [--no-image] [--rounds N] [--duration S] [--warmup S] [--sessions N] [--memory-rounds N]
                     [--start-rounds N] [--jit-warmup S] [--handshake-warmup S] [--targets direct,wsgate,nginx] [--workloads LIST] [--jvm "FLAGS"]
-                    [--jvm-b "FLAGS"] [--args-b "ARGS"] [--plain-b] [--profile] [--profile-seconds S] [--java-home DIR] [--image DIR] [--jar PATH] [--out FILE.json]
+                    [--jvm-b "FLAGS"] [--args-b "ARGS"] [--plain-b] [--image-b DIR] [--cold-handshakes S] [--profile] [--profile-seconds S] [--java-home DIR] [--image DIR] [--jar PATH] [--out FILE.json]
 defaults: ${JSON.stringify(DEFAULTS)}`);
       process.exit(0);
     }
@@ -275,14 +281,15 @@ function gatewayTarget(opts, backendPort, work, logDir, name = 'wsgate', jvmFlag
     async start() {
       const port = await freePort();
       const management = await freePort();
-      const image = opts.image && !plain;
-      const jvm = [...(image ? opts.imageFlags : []), ...jvmFlags.split(/\s+/).filter(Boolean)];
+      const image = plain ? null : (name === 'wsgate-b' && opts.imageLayoutB) || opts.imageLayout;
+      const jvm = [...(image ? image.flags : []), ...jvmFlags.split(/\s+/).filter(Boolean)];
       // In the image's /app, its relative jar path: the JVM takes the AOT cache only for the class path it was made with.
-      const args = [...jvm, '-jar', image ? opts.imageJar : opts.plainJar, `--spring.config.additional-location=file:${routes}`,
+      const args = [...jvm, '-jar', image ? image.jar : opts.plainJar, `--spring.config.additional-location=file:${routes}`,
         `--server.port=${port}`, `--management.server.port=${management}`, ...appArgs.split(/\s+/).filter(Boolean)];
       const startedAt = performance.now();
-      const cwd = image ? path.join(opts.image, 'app') : work;
-      const child = launch(plain ? 'java' : jdkTool('java'), args, path.join(logDir, `${name}-${++seq}.log`), { cwd });
+      const cwd = image ? path.join(image.dir, 'app') : work;
+      const env = image ? { ...process.env, JAVA_TOOL_OPTIONS: image.toolOptions } : process.env;
+      const child = launch(plain ? 'java' : jdkTool('java'), args, path.join(logDir, `${name}-${++seq}.log`), { cwd, env });
       const url = `ws://127.0.0.1:${port}/bench/`;
       const firstRelayMs = await firstRelay(url, startedAt, child);
       return { url, child, pids: () => [child.pid], firstRelayMs, jvm: true, management };
@@ -543,6 +550,35 @@ function printTable(rows, columns) {
 }
 
 // ---------------------------------------------------------------------------------------------- main
+/**
+ * The cold handshake rate: 20 handshakes at once on a fresh process for --cold-handshakes seconds from its first
+ * relayed message, with the process's CPU per handshake.
+ */
+async function coldHandshakes(client, t, opts) {
+  if (!opts.coldHandshakes) return {};
+  const cpu0 = cpuSeconds(t.pids());
+  const r = await client.call('handshakes', { url: t.url, concurrency: 20, warmupMs: 0, durationMs: opts.coldHandshakes * 1000 });
+  const cpu = cpuSeconds(t.pids()) - cpu0;
+  return {
+    cold_handshakes_per_s: round(r.rate),
+    cold_cpu_ms_per_handshake: r.handshakes > 0 ? round((1000 * cpu) / r.handshakes, 3) : null,
+    cold_errors: r.errors,
+  };
+}
+
+/** An image layout of deploy/image/layout.sh: its ENTRYPOINT (java <flags> -jar application.jar), run in its /app. */
+function imageLayout(dir) {
+  const entrypoint = fs.readFileSync(path.join(dir, 'entrypoint'), 'utf8').split('\n').filter(Boolean);
+  return {
+    dir: path.resolve(dir),
+    javaHome: fs.readFileSync(path.join(dir, 'java-home'), 'utf8').trim(),
+    // The image's JAVA_TOOL_OPTIONS (heap percentages of the memory limit, or of the host's memory without one).
+    toolOptions: fs.readFileSync(path.join(dir, 'java-tool-options'), 'utf8').trim(),
+    flags: entrypoint.slice(1, entrypoint.indexOf('-jar')),
+    jar: entrypoint[entrypoint.indexOf('-jar') + 1],
+  };
+}
+
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   if (!opts.jar) {
@@ -553,14 +589,11 @@ async function main() {
   }
   opts.plainJar = opts.jar;
   if (opts.image) {
-    opts.image = path.resolve(opts.image);
-    // The image's ENTRYPOINT: java <flags> -jar application.jar, run in its /app like the container.
-    const entrypoint = fs.readFileSync(path.join(opts.image, 'entrypoint'), 'utf8').split('\n').filter(Boolean);
-    opts.javaHome = fs.readFileSync(path.join(opts.image, 'java-home'), 'utf8').trim();
-    opts.imageFlags = entrypoint.slice(1, entrypoint.indexOf('-jar'));
-    opts.imageJar = entrypoint[entrypoint.indexOf('-jar') + 1];
-    opts.jar = path.join(opts.image, 'app', opts.imageJar);
+    opts.imageLayout = imageLayout(opts.image);
+    opts.javaHome = opts.imageLayout.javaHome;
+    opts.jar = path.join(opts.imageLayout.dir, 'app', opts.imageLayout.jar);
   }
+  if (opts.imageB) opts.imageLayoutB = imageLayout(opts.imageB);
   gatewayJavaHome = opts.javaHome;
   const gatewayJavaVersion = versionOf(jdkTool('java'), ['-version']);
   const loadAtStart = os.loadavg().map((x) => round(x, 2));
@@ -571,7 +604,7 @@ async function main() {
   const out = opts.out || path.join(resultsDir, `bench-${stamp}.json`);
   const nofile = Number(execFileSync('sh', ['-c', 'ulimit -n']).toString().trim());
   console.log(`wsgate bench ${stamp}: ${os.cpus().length} cores, open files ${nofile}, jar ${path.relative(REPO, opts.jar)}`);
-  console.log(`  rounds ${opts.rounds} × ${opts.duration}s (+${opts.warmup}s warm-up), sessions ${opts.sessions}, gateway JVM flags "${[...(opts.imageFlags || []), opts.jvm].join(' ').trim()}", ${gatewayJavaVersion}`);
+  console.log(`  rounds ${opts.rounds} × ${opts.duration}s (+${opts.warmup}s warm-up), sessions ${opts.sessions}, gateway JVM flags "${[...(opts.imageLayout ? [opts.imageLayout.toolOptions, ...opts.imageLayout.flags] : []), opts.jvm].join(' ').trim()}", ${gatewayJavaVersion}`);
   if (nofile < 2 * opts.sessions + 500) {
     console.log(`  WARNING: open files ${nofile} < 2 × ${opts.sessions} sessions + 500: the memory measurement will fail`);
   }
@@ -585,7 +618,7 @@ async function main() {
   const wanted = opts.targets.split(',');
   const proxies = [];
   if (wanted.includes('wsgate')) proxies.push(gatewayTarget(opts, backendPort, work, work));
-  if (opts.jvmB || opts.argsB || opts.plainB) proxies.push(gatewayTarget(opts, backendPort, work, work, 'wsgate-b', opts.jvmB, opts.argsB, opts.plainB));
+  if (opts.jvmB || opts.argsB || opts.plainB || opts.imageB) proxies.push(gatewayTarget(opts, backendPort, work, work, 'wsgate-b', opts.jvmB, opts.argsB, opts.plainB));
   const notes = [];
   if (wanted.includes('nginx')) {
     const n = nginxTarget(backendPort, work, work);
@@ -643,8 +676,10 @@ async function main() {
   for (let r = 0; r < opts.startRounds; r++) {
     for (const p of proxies) {
       const t = await p.start();
-      starts.push({ round: r + 1, target: p.name, first_relay_ms: round(t.firstRelayMs) });
-      console.log(`  start ${r + 1} ${p.name.padEnd(6)} first relayed message after ${fmt(t.firstRelayMs)} ms`);
+      const cold = await coldHandshakes(client, t, opts);
+      starts.push({ round: r + 1, target: p.name, first_relay_ms: round(t.firstRelayMs), ...cold });
+      console.log(`  start ${r + 1} ${p.name.padEnd(6)} first relayed message after ${fmt(t.firstRelayMs)} ms`
+        + (cold.cold_handshakes_per_s != null ? `, then ${fmt(cold.cold_handshakes_per_s)} handshakes/s for ${opts.coldHandshakes} s (${fmt(cold.cold_cpu_ms_per_handshake, 2)} CPU ms each)` : ''));
       await stop(t.child);
     }
   }
@@ -714,6 +749,8 @@ async function main() {
   }
   const memMed = {};
   const startMed = {};
+  const coldMed = {};
+  const coldCpuMed = {};
   for (const p of proxies) {
     const ms = memory.filter((x) => x.target === p.name);
     memMed[p.name] = {
@@ -721,6 +758,8 @@ async function main() {
       heap_per_session_kb: median(ms.map((x) => x.heap_per_session_kb)),
     };
     startMed[p.name] = median(starts.filter((x) => x.target === p.name).map((x) => x.first_relay_ms));
+    coldMed[p.name] = median(starts.filter((x) => x.target === p.name && x.cold_handshakes_per_s != null).map((x) => x.cold_handshakes_per_s));
+    coldCpuMed[p.name] = median(starts.filter((x) => x.target === p.name && x.cold_cpu_ms_per_handshake != null).map((x) => x.cold_cpu_ms_per_handshake));
   }
 
   const has = (n) => targetNames.includes(n);
@@ -760,6 +799,10 @@ async function main() {
       rows.push(proxyRow('heap KB/idle session (after GC)', heap, 1, false));
     }
     rows.push(proxyRow('start to first relayed msg, ms', startMed, 0));
+    if (opts.coldHandshakes) {
+      rows.push(proxyRow(`cold handshakes/s (first ${opts.coldHandshakes} s)`, coldMed, 0));
+      rows.push(proxyRow('cold CPU ms/handshake', coldCpuMed, 2, false));
+    }
   }
   console.log('');
   printTable(rows, cols);
@@ -789,6 +832,10 @@ async function main() {
       const addW = med[wn].wsgate.p99_us - med[wn].direct.p99_us;
       const addN = med[wn].nginx.p99_us - med[wn].direct.p99_us;
       check(`${wn}: added p99 ≤ nginx's + 100 µs`, addW <= addN + 100, `wsgate +${fmt(addW)} µs, nginx +${fmt(addN)} µs`);
+    }
+    if (coldMed.wsgate != null && coldMed.nginx != null) {
+      const rv = ratio(coldMed.wsgate, coldMed.nginx);
+      check(`cold handshakes (first ${opts.coldHandshakes} s of a fresh process) ≥ 0.8× nginx`, rv >= 0.8, `${fmt(rv, 2)}×`);
     }
     if (memMed.wsgate.rss_per_session_kb != null) {
       check(`RSS per idle session at ${opts.sessions} ≤ nginx's`, memMed.wsgate.rss_per_session_kb <= memMed.nginx.rss_per_session_kb,
@@ -829,6 +876,8 @@ async function main() {
     ratios,
     memory_medians: memMed,
     first_relay_ms_medians: startMed,
+    cold_handshakes_per_s_medians: coldMed,
+    cold_cpu_ms_per_handshake_medians: coldCpuMed,
     ceilings_direct: ceilings,
     targets,
     runs,
