@@ -84,6 +84,19 @@ class ComposeFileTests {
     }
 
     @Test
+    void redisForSharedLimitsRunsOnlyWhenAskedFor() throws IOException {
+        Map<String, Object> compose = load(COMPOSE);
+
+        // Without the profile and the variable, the stack is the single gateway with its own limits.
+        assertThat(at(compose, "services.redis.profiles")).isEqualTo(List.of("redis"));
+        assertThat(at(compose, "services.redis.ports")).isNull();
+        assertThat(at(compose, "services.gateway.environment.WSGATE_CLUSTER_STORE"))
+                .isEqualTo("${WSGATE_CLUSTER_STORE:-none}");
+        assertThat(at(compose, "services.gateway.environment.SPRING_DATA_REDIS_HOST"))
+                .isEqualTo("redis");
+    }
+
+    @Test
     void onlyTheTrafficPortIsPublishedBeyondTheHostsLoopback() throws IOException {
         Map<String, Object> services = RenderedChart.asMap(load(COMPOSE).get("services"));
 

@@ -100,6 +100,32 @@ class HelmChartTests {
                 .hasMessageContaining("terminationGracePeriodSeconds (25) must exceed");
     }
 
+    @Test
+    void sharedLimitsOnRedisAreOffByDefaultAndPointAtAnExistingRedis() {
+        assertThat(list(RenderedChart.render().gatewayContainer(), "env"))
+                .noneMatch(env ->
+                        String.valueOf(((Map<?, ?>) env).get("name")).matches("WSGATE_CLUSTER.*|SPRING_DATA_REDIS.*"));
+
+        Map<String, Object> container = RenderedChart.render(t -> t.set("clusterStore.redis.enabled", true)
+                        .set("clusterStore.redis.host", "redis.cache")
+                        .set("clusterStore.redis.passwordSecret.name", "redis-auth"))
+                .gatewayContainer();
+
+        assertThat(list(container, "env"))
+                .contains(
+                        Map.of("name", "WSGATE_CLUSTER_STORE", "value", "redis"),
+                        Map.of("name", "SPRING_DATA_REDIS_HOST", "value", "redis.cache"),
+                        Map.of("name", "SPRING_DATA_REDIS_PORT", "value", "6379"),
+                        Map.of("name", "SPRING_DATA_REDIS_SSL_ENABLED", "value", "false"),
+                        Map.of(
+                                "name",
+                                "SPRING_DATA_REDIS_PASSWORD",
+                                "valueFrom",
+                                Map.of("secretKeyRef", Map.of("name", "redis-auth", "key", "redis-password"))));
+        assertThatThrownBy(() -> RenderedChart.render(t -> t.set("clusterStore.redis.enabled", true)))
+                .hasMessageContaining("clusterStore.redis.host is required");
+    }
+
     private static void assertGraceOutlastsDrain(RenderedChart chart, int preStop, Duration window) {
         Map<String, Object> container = chart.gatewayContainer();
         assertThat(at(container, "lifecycle.preStop.exec.command")).isEqualTo(List.of("sleep", "" + preStop));
