@@ -282,7 +282,9 @@ function gatewayTarget(opts, backendPort, work, logDir, name = 'wsgate', jvmFlag
       const port = await freePort();
       const management = await freePort();
       const image = plain ? null : (name === 'wsgate-b' && opts.imageLayoutB) || opts.imageLayout;
-      const jvm = [...(image ? image.flags : []), ...jvmFlags.split(/\s+/).filter(Boolean)];
+      // --profile: reactive stacks run deeper than JFR's default 64 frames, and the layers are their outer frames.
+      const jvm = [...(image ? image.flags : []), ...jvmFlags.split(/\s+/).filter(Boolean),
+        ...(opts.profile ? ['-XX:FlightRecorderOptions=stackdepth=512'] : [])];
       // In the image's /app, its relative jar path: the JVM takes the AOT cache only for the class path it was made with.
       const args = [...jvm, '-jar', image ? image.jar : opts.plainJar, `--spring.config.additional-location=file:${routes}`,
         `--server.port=${port}`, `--management.server.port=${management}`, ...appArgs.split(/\s+/).filter(Boolean)];
@@ -449,7 +451,7 @@ function median(values) {
 }
 
 // ---------------------------------------------------------------------------------------------- profile
-function summariseJfr(file, depth = 40) {
+function summariseJfr(file, depth = 512) {
   const json = execFileSync(jdkTool('jfr'), ['print', '--json', '--stack-depth', String(depth), '--events', 'jdk.ExecutionSample', file],
     { maxBuffer: 1 << 30 }).toString();
   const events = JSON.parse(json).recording.events;
@@ -484,8 +486,33 @@ function summariseJfr(file, depth = 40) {
   }
   const nativeTop = [...natives.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8)
     .map(([frame, samples]) => ({ frame, samples, pct: round((100 * samples) / nativeEvents.length, 1) }));
-  return { samples: events.length, nativeSamples: nativeEvents.length, nativeTop, areas: top(areas, 20), selfTop: top(self, 30), inclusiveTop: top(inclusive, 60), threads: top(threads, 10) };
+  // The handshake path by layer: the share of samples with a layer's entry point anywhere on the stack (layers nest,
+  // so the shares overlap: the filter chain includes wsgate's filters).
+  const layers = HANDSHAKE_LAYERS.map(([label, pattern]) => {
+    const n = events.filter((e) => ((e.values.stackTrace && e.values.stackTrace.frames) || [])
+      .some((f) => pattern.test(`${f.method.type.name}.${f.method.name}`))).length;
+    return { layer: label, samples: n, pct: round((100 * n) / events.length, 1) };
+  });
+  return { samples: events.length, nativeSamples: nativeEvents.length, nativeTop, areas: top(areas, 20), layers, selfTop: top(self, 30), inclusiveTop: top(inclusive, 60), threads: top(threads, 10) };
 }
+
+/** Entry points of the handshake path's layers, matched against "class.method" of every frame of a sample. */
+const HANDSHAKE_LAYERS = [
+  ['WebFlux exchange (HttpWebHandlerAdapter.handle)', /^org\/springframework\/web\/server\/adapter\/HttpWebHandlerAdapter\.handle$/],
+  ['Spring Security web filter chain', /^org\/springframework\/security\/web\/server\/WebFilterChainProxy\.filter$/],
+  ['route matching (RoutePredicateHandlerMapping)', /^org\/springframework\/cloud\/gateway\/handler\/RoutePredicateHandlerMapping\.getHandlerInternal$/],
+  ['gateway filter chain (FilteringWebHandler)', /^org\/springframework\/cloud\/gateway\/handler\/FilteringWebHandler\.handle$/],
+  ['gateway header filters', /^org\/springframework\/cloud\/gateway\/filter\/headers\/.*\.filter$/],
+  ['wsgate auth filter', /^io\/wsgate\/auth\/HandshakeAuthFilter\.filter$/],
+  ['wsgate admission filter', /^io\/wsgate\/admission\/HandshakeAdmissionFilter\.filter$/],
+  ['wsgate relay filter (backend connect, upgrade)', /^io\/wsgate\/proxy\/WebSocketRelayFilter\.filter$/],
+  ['Reactor Netty HTTP client (backend handshake)', /^reactor\/netty\/http\/client\/HttpClientConnect.*/],
+  ['Netty WebSocket handshakers', /^io\/netty\/handler\/codec\/http\/websocketx\/WebSocket(Server|Client)Handshaker.*\.handshake$/],
+  ['observations (Micrometer Observation)', /^io\/micrometer\/observation\//],
+  ['meters (Micrometer core)', /^io\/micrometer\/core\//],
+  ['logging', /^ch\/qos\/logback\//],
+  ['Netty HTTP codec', /^io\/netty\/handler\/codec\/http\/Http(Object|Server|Client)(Decoder|Encoder|Codec)/],
+];
 
 /** What a sample spends its time on: the innermost frame outside the JDK's own classes, by library. */
 function area(frames) {
@@ -523,6 +550,10 @@ async function profileGateway(client, gateway, opts, backend, resultsDir, stamp)
     out.push({ workload: name, jfr: path.relative(REPO, file), result, ...summary });
     console.log(`\nprofile ${name}: ${summary.samples} samples (JFR ${path.relative(REPO, file)})`);
     console.log(`  native samples: ${summary.nativeSamples}, top: ${summary.nativeTop.slice(0, 3).map((f) => `${f.frame} ${f.pct}%`).join(', ')}`);
+    if (name.startsWith('handshakes')) {
+      console.log('  by layer (share of samples with the layer on the stack; layers nest):');
+      for (const l of summary.layers) console.log(`    ${String(l.pct).padStart(5)}%  ${l.layer}`);
+    }
     console.log('  by area (innermost non-JDK frame):');
     for (const f of summary.areas.slice(0, 10)) console.log(`    ${String(f.pct).padStart(5)}%  ${f.frame}`);
     console.log('  top frames (self):');
@@ -846,7 +877,7 @@ async function main() {
     targets.push({ name: 'first relayed message ≤ 2 s after process start', met: startMed.wsgate <= 2000, detail: `${fmt(startMed.wsgate)} ms` });
   }
   if (targets.length) {
-    console.log('\ntargets (issue 6):');
+    console.log('\ntargets (issue 14):');
     for (const t of targets) console.log(`  ${t.met ? 'met    ' : 'NOT met'}  ${t.name}: ${t.detail}`);
   }
   const errors = runs.reduce((a, x) => a + (x.errors || 0), 0);
