@@ -223,7 +223,8 @@ class HandshakeAuthIntegrationTests {
     @Test
     void aSessionEndsWhenItsTokenExpires() {
         double before = MeterCounts.gatewayCloses(this.registry, "jwt", "token-expired");
-        String token = issuer.token("svc", "chat.read", "acme", Duration.ofSeconds(3));
+        // Long enough for the handshake and one echo on a loaded machine (3 s was not, at a load average of 22).
+        String token = issuer.token("svc", "chat.read", "acme", Duration.ofSeconds(10));
         JdkWebSocketClient client = JdkWebSocketClient.connect(
                 URI.create("ws://127.0.0.1:" + this.port + "/jwt/room?t=expiry"),
                 Map.of("Authorization", "Bearer " + token));
