@@ -20,7 +20,6 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -303,14 +302,7 @@ class HandshakeAuthIntegrationTests {
 
     /** A session on {@code path} that echoes one message; what the backend got for the request tagged {@code tag}. */
     private ScriptedBackend.Recorded echoes(String path, Map<String, String> headers, String tag, String... protocols) {
-        JdkWebSocketClient client =
-                JdkWebSocketClient.connect(URI.create("ws://127.0.0.1:" + this.port + path), headers, protocols);
-        client.sendText(tag);
-        assertThat(client.nextText()).isEqualTo(tag);
-        client.close(1000, "");
-        ScriptedBackend.Recorded recorded = backend.session(tag);
-        recorded.close().orTimeout(30, TimeUnit.SECONDS).join();
-        return recorded;
+        return backend.echoThrough(this.port, path, headers, tag, protocols);
     }
 
     private RawHttp.Response upgrade(String path, String... headers) throws Exception {

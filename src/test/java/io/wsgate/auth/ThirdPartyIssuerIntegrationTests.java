@@ -11,7 +11,6 @@ import io.wsgate.support.ScriptedBackend;
 import java.net.InetAddress;
 import java.net.URI;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import no.nav.security.mock.oauth2.MockOAuth2Server;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -112,15 +111,9 @@ class ThirdPartyIssuerIntegrationTests {
                 .serialize();
     }
 
-    private ScriptedBackend.Recorded echoes(String path, Map<String, String> headers, String tag) {
-        JdkWebSocketClient client =
-                JdkWebSocketClient.connect(URI.create("ws://127.0.0.1:" + this.port + path), headers);
-        client.sendText(tag);
-        assertThat(client.nextText()).isEqualTo(tag);
-        client.close(1000, "");
-        ScriptedBackend.Recorded recorded = backend.session(tag);
-        recorded.close().orTimeout(30, TimeUnit.SECONDS).join();
-        return recorded;
+    /** A session on {@code path} that echoes one message; what the backend got for the request tagged {@code tag}. */
+    private ScriptedBackend.Recorded echoes(String path, Map<String, String> headers, String tag, String... protocols) {
+        return backend.echoThrough(this.port, path, headers, tag, protocols);
     }
 
     private RawHttp.Response upgrade(String path, String... headers) throws Exception {

@@ -13,7 +13,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -162,14 +161,10 @@ class TokenNeverLoggedIntegrationTests {
         }
     }
 
-    private static ScriptedBackend.Recorded echoes(String path, Map<String, String> headers, String tag) {
-        JdkWebSocketClient client = JdkWebSocketClient.connect(URI.create("ws://127.0.0.1:" + port + path), headers);
-        client.sendText(tag);
-        assertThat(client.nextText()).isEqualTo(tag);
-        client.close(1000, "");
-        ScriptedBackend.Recorded recorded = backend.session(tag);
-        recorded.close().orTimeout(30, TimeUnit.SECONDS).join();
-        return recorded;
+    /** A session on {@code path} that echoes one message; what the backend got for the request tagged {@code tag}. */
+    private static ScriptedBackend.Recorded echoes(
+            String path, Map<String, String> headers, String tag, String... protocols) {
+        return backend.echoThrough(port, path, headers, tag, protocols);
     }
 
     private static RawHttp.Response upgrade(String path, String... headers) throws Exception {
