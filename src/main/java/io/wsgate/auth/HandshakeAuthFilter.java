@@ -33,6 +33,8 @@ import org.springframework.core.Ordered;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.server.reactive.ServerHttpRequest;
+import org.springframework.http.server.reactive.ServerHttpRequestDecorator;
+import org.springframework.http.support.Netty4HeadersAdapter;
 import org.springframework.security.oauth2.core.OAuth2Error;
 import org.springframework.security.oauth2.jwt.BadJwtException;
 import org.springframework.security.oauth2.jwt.Jwt;
@@ -40,6 +42,7 @@ import org.springframework.security.oauth2.jwt.JwtValidationException;
 import org.springframework.security.oauth2.jwt.ReactiveJwtDecoder;
 import org.springframework.web.server.ServerWebExchange;
 import reactor.core.publisher.Mono;
+import reactor.netty.http.server.HttpServerRequest;
 
 /**
  * Checks the client's token on routes with {@code auth: jwt} before anything else costs a session or a backend
@@ -204,6 +207,12 @@ final class HandshakeAuthFilter implements GlobalFilter, Ordered {
             }
         }
         URI requestUri = uri;
+        // Netty's handshaker reads the client's offer from the native request and logs, at DEBUG, an offer it
+        // matches nothing of: the bearer.* entry goes from there too (the request's headers are a view of them).
+        if (ServerHttpRequestDecorator.getNativeRequest(request) instanceof HttpServerRequest nettyRequest) {
+            BearerToken.removeSubprotocolEntries(
+                    new HttpHeaders(new Netty4HeadersAdapter(nettyRequest.requestHeaders())));
+        }
         return exchange.mutate()
                 .request(builder -> builder.uri(requestUri).headers(headers -> {
                     // A bearer.* entry never goes on: the backend could select it, and it is the token itself.

@@ -126,6 +126,14 @@ class TokenNeverLoggedIntegrationTests {
         assertThat(subprotocol.nextText()).isEqualTo("subprotocol");
         subprotocol.close(1000, "");
 
+        // Offers the backend selects nothing from: Netty's handshaker would log the offer it could not match.
+        assertThat(upgrade("/jwt/room?t=offer-unmatched", "Sec-WebSocket-Protocol: v9.chat, bearer." + token)
+                        .status())
+                .isEqualTo(101);
+        assertThat(upgrade("/jwt/room?t=offer-bearer-only", "Sec-WebSocket-Protocol: bearer." + token)
+                        .status())
+                .isEqualTo(101);
+
         // Refused: in the query of a route that takes only the header (left where it was), expired, forged.
         String expired = issuer.token("svc", "chat.read", "acme", Duration.ofSeconds(-120));
         String forged = issuer.forged("svc", "chat.read");
