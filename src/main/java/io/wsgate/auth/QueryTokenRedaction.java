@@ -14,7 +14,6 @@ import org.springframework.http.server.reactive.HttpHandler;
 import org.springframework.http.server.reactive.HttpHandlerDecoratorFactory;
 import org.springframework.http.server.reactive.ServerHttpRequest;
 import org.springframework.http.server.reactive.ServerHttpRequestDecorator;
-import org.springframework.web.util.UriComponentsBuilder;
 
 /**
  * Keeps the {@code access_token} query parameter out of every URL that a log line could print. At the very entrance
@@ -69,10 +68,7 @@ final class QueryTokenRedaction implements HttpHandlerDecoratorFactory {
         if (redacted == null) {
             return null;
         }
-        return UriComponentsBuilder.fromUri(uri)
-                .replaceQuery(redacted)
-                .build(true)
-                .toUri();
+        return withRawQuery(uri, redacted);
     }
 
     /** A request target ({@code /path?query}) as logs may show it; unchanged without {@code access_token}. */
@@ -135,10 +131,27 @@ final class QueryTokenRedaction implements HttpHandlerDecoratorFactory {
         if (!changed) {
             return uri;
         }
-        return UriComponentsBuilder.fromUri(uri)
-                .replaceQuery(String.join("&", parameters))
-                .build(true)
-                .toUri();
+        return withRawQuery(uri, String.join("&", parameters));
+    }
+
+    /**
+     * {@code uri} with {@code rawQuery} (null: none) as it is. Not {@code UriComponentsBuilder.replaceQuery}, which
+     * groups repeated parameter names and so reorders {@code a=1&b=2&a=3}.
+     */
+    static URI withRawQuery(URI uri, String rawQuery) {
+        String text = uri.toString();
+        int end = text.indexOf('?');
+        if (end < 0) {
+            end = text.indexOf('#') >= 0 ? text.indexOf('#') : text.length();
+        }
+        StringBuilder built = new StringBuilder(text.substring(0, end));
+        if (rawQuery != null) {
+            built.append('?').append(rawQuery);
+        }
+        if (uri.getRawFragment() != null) {
+            built.append('#').append(uri.getRawFragment());
+        }
+        return URI.create(built.toString());
     }
 
     private static boolean isToken(String rawName) {

@@ -146,9 +146,9 @@ class TokenNeverLoggedIntegrationTests {
                 .isEqualTo(401);
 
         String output = gateway.output();
-        // The loggers were on: the URL lines are there, redacted.
+        // The loggers were on: request lines, access log lines and refusals are there.
         assertThat(output)
-                .contains("access_token=redacted")
+                .contains("HTTP GET \"/jwt/room")
                 .contains("reactor.netty.http.server.AccessLog")
                 .contains("refused handshake");
         for (String jwt : List.of(token, expired, forged)) {
@@ -167,6 +167,7 @@ class TokenNeverLoggedIntegrationTests {
                     .as("log lines with a forwarded token")
                     .isEmpty();
         }
+        assertThat(output).contains("access_token=redacted");
     }
 
     /** A session on {@code path} that echoes one message; what the backend got for the request tagged {@code tag}. */
