@@ -224,18 +224,26 @@ class HandshakeAuthIntegrationTests {
         double before = MeterCounts.gatewayCloses(this.registry, "jwt", "token-expired");
         // Long enough for the handshake and one echo on a loaded machine (3 s was not, at a load average of 22).
         String token = issuer.token("svc", "chat.read", "acme", Duration.ofSeconds(10));
+        endsAtTokenExpiryAfterTraffic(backend, this.port, token, "expiry");
+        await().atMost(TIMEOUT)
+                .untilAsserted(() -> assertThat(MeterCounts.gatewayCloses(this.registry, "jwt", "token-expired"))
+                        .isEqualTo(before + 1));
+    }
+
+    /**
+     * A session on route {@code jwt} with {@code token} in the header: one echo, then at the token's expiry Close 1008
+     * "token expired" to the client and 1001 to the backend (its request tagged {@code tag}).
+     */
+    static void endsAtTokenExpiryAfterTraffic(ScriptedBackend backend, int port, String token, String tag) {
         JdkWebSocketClient client = JdkWebSocketClient.connect(
-                URI.create("ws://127.0.0.1:" + this.port + "/jwt/room?t=expiry"),
+                URI.create("ws://127.0.0.1:" + port + "/jwt/room?t=" + tag),
                 Map.of("Authorization", "Bearer " + token));
         client.sendText("before expiry");
         assertThat(client.nextText()).isEqualTo("before expiry");
         JdkWebSocketClient.Close close = client.awaitClose();
         assertThat(close.code()).isEqualTo(1008);
         assertThat(close.reason()).isEqualTo("token expired");
-        assertThat(backend.session("expiry").awaitClose().code()).isEqualTo(1001);
-        await().atMost(TIMEOUT)
-                .untilAsserted(() -> assertThat(MeterCounts.gatewayCloses(this.registry, "jwt", "token-expired"))
-                        .isEqualTo(before + 1));
+        assertThat(backend.session(tag).awaitClose().code()).isEqualTo(1001);
     }
 
     @Test

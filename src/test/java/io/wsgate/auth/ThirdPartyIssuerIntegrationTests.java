@@ -5,11 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.wsgate.support.Backend;
 import io.wsgate.support.GatewayRoutes;
 import io.wsgate.support.GatewayTest;
-import io.wsgate.support.JdkWebSocketClient;
 import io.wsgate.support.RawHttp;
 import io.wsgate.support.ScriptedBackend;
 import java.net.InetAddress;
-import java.net.URI;
 import java.util.Map;
 import no.nav.security.mock.oauth2.MockOAuth2Server;
 import org.junit.jupiter.api.AfterAll;
@@ -93,16 +91,8 @@ class ThirdPartyIssuerIntegrationTests {
 
     @Test
     void theSessionEndsWhenTheTokenExpiresAfterTraffic() {
-        String token = token(ISSUER, "chat.read", 10);
-        JdkWebSocketClient client = JdkWebSocketClient.connect(
-                URI.create("ws://127.0.0.1:" + this.port + "/jwt/room?t=nav-expiry"),
-                Map.of("Authorization", "Bearer " + token));
-        client.sendText("before expiry");
-        assertThat(client.nextText()).isEqualTo("before expiry");
-        JdkWebSocketClient.Close close = client.awaitClose();
-        assertThat(close.code()).isEqualTo(1008);
-        assertThat(close.reason()).isEqualTo("token expired");
-        assertThat(backend.session("nav-expiry").awaitClose().code()).isEqualTo(1001);
+        HandshakeAuthIntegrationTests.endsAtTokenExpiryAfterTraffic(
+                backend, this.port, token(ISSUER, "chat.read", 10), "nav-expiry");
     }
 
     /** A token of the mock server's issuer {@code issuerId} with {@code scope}, valid for {@code seconds}. */
