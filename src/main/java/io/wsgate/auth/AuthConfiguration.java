@@ -5,12 +5,15 @@ import io.wsgate.config.WsgateProperties;
 import io.wsgate.metrics.WebSocketMetrics;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.reactor.netty.NettyServerCustomizer;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.security.config.web.server.ServerHttpSecurity;
 import org.springframework.security.oauth2.jwt.ReactiveJwtDecoder;
 import org.springframework.security.web.server.SecurityWebFilterChain;
 import org.springframework.security.web.server.util.matcher.ServerWebExchangeMatcher;
+import reactor.netty.ReactorNetty;
+import reactor.netty.http.server.logging.AccessLog;
 
 /**
  * Handshake authentication ({@code wsgate.auth.*}, route metadata {@code auth*}), with the {@code ReactiveJwtDecoder}
@@ -37,6 +40,39 @@ class AuthConfiguration {
                 .build();
     }
 
+    /** Every request's {@code access_token} redacted before anything can log its URI. */
+    @Bean
+    QueryTokenRedaction queryTokenRedaction() {
+        return new QueryTokenRedaction();
+    }
+
+    /**
+     * Reactor Netty's access log, when {@code -Dreactor.netty.http.server.accessLogEnabled=true} turns it on, in its
+     * default format but with {@code access_token} redacted: it prints the request line as received, which no
+     * WebFlux decorator can change. Both ports (a {@code NettyServerCustomizer} bean reaches the management server).
+     */
+    @Bean
+    NettyServerCustomizer redactingAccessLog() {
+        boolean enabled = Boolean.getBoolean(ReactorNetty.ACCESS_LOG_ENABLED);
+        return httpServer -> enabled
+                ? httpServer.accessLog(
+                        true,
+                        args -> AccessLog.create(
+                                "{} - {} [{}] \"{} {} {}\" {} {} {}",
+                                args.remoteAddress() instanceof java.net.InetSocketAddress address
+                                        ? address.getHostString()
+                                        : "-",
+                                args.user(),
+                                args.zonedDateTime(),
+                                args.method(),
+                                QueryTokenRedaction.redact(args.uri()),
+                                args.protocol(),
+                                args.status(),
+                                args.contentLength() > -1 ? args.contentLength() : "-",
+                                args.duration()))
+                : httpServer;
+    }
+
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnProperty(name = "spring.cloud.gateway.server.webflux.enabled", matchIfMissing = true)
     static class GatewayAuthConfiguration {
@@ -46,11 +82,13 @@ class AuthConfiguration {
                 WsgateProperties properties,
                 WebSocketMetrics metrics,
                 RouteSettingsCache routeSettings,
+                QueryTokenRedaction queryTokens,
                 ObjectProvider<ReactiveJwtDecoder> decoder) {
             WsgateProperties.Auth auth = properties.getAuth();
             return new HandshakeAuthFilter(
                     metrics,
                     routeSettings,
+                    queryTokens,
                     decoder,
                     auth.getCookieName(),
                     auth.getExpiryGrace(),

@@ -11,7 +11,6 @@ import java.util.Locale;
 import java.util.Set;
 import org.springframework.http.HttpHeaders;
 import org.springframework.util.StringUtils;
-import org.springframework.web.util.UriComponentsBuilder;
 
 /**
  * The client's token where a route accepts it (RFC 6750: the {@code Authorization: Bearer} header, the
@@ -186,10 +185,7 @@ record BearerToken(String token, boolean ambiguous, Set<TokenSource> foundIn) {
         if (!removed) {
             return null;
         }
-        return UriComponentsBuilder.fromUri(uri)
-                .replaceQuery(kept.isEmpty() ? null : String.join("&", kept))
-                .build(true)
-                .toUri();
+        return QueryTokenRedaction.withRawQuery(uri, kept.isEmpty() ? null : String.join("&", kept));
     }
 
     private static String decode(String text) {

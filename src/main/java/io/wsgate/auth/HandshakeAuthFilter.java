@@ -33,6 +33,8 @@ import org.springframework.core.Ordered;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.server.reactive.ServerHttpRequest;
+import org.springframework.http.server.reactive.ServerHttpRequestDecorator;
+import org.springframework.http.support.Netty4HeadersAdapter;
 import org.springframework.security.oauth2.core.OAuth2Error;
 import org.springframework.security.oauth2.jwt.BadJwtException;
 import org.springframework.security.oauth2.jwt.Jwt;
@@ -40,13 +42,15 @@ import org.springframework.security.oauth2.jwt.JwtValidationException;
 import org.springframework.security.oauth2.jwt.ReactiveJwtDecoder;
 import org.springframework.web.server.ServerWebExchange;
 import reactor.core.publisher.Mono;
+import reactor.netty.http.server.HttpServerRequest;
 
 /**
  * Checks the client's token on routes with {@code auth: jwt} before anything else costs a session or a backend
  * connection: 401 without a valid token, 403 without the route's scopes or claim values, 503 while the issuer's keys
  * cannot be fetched; each answered with {@code WWW-Authenticate} (RFC 6750), counted and logged (never the token).
  * An admitted handshake goes on without the token (unless {@code auth-keep-token}), with the route's claim headers,
- * and with the token's expiry for its session ({@link WebSocketRelayFilter#TOKEN_DEADLINE_ATTR}).
+ * and with the token's expiry for its session ({@link WebSocketRelayFilter#TOKEN_DEADLINE_ATTR}). On every routed
+ * request, it also puts a client's {@code access_token} back into the backend's URI ({@link QueryTokenRedaction}).
  */
 final class HandshakeAuthFilter implements GlobalFilter, Ordered {
 
@@ -55,6 +59,8 @@ final class HandshakeAuthFilter implements GlobalFilter, Ordered {
     private final WebSocketMetrics metrics;
 
     private final RouteSettingsCache routeSettings;
+
+    private final QueryTokenRedaction queryTokens;
 
     private final ObjectProvider<ReactiveJwtDecoder> decoder;
 
@@ -67,12 +73,14 @@ final class HandshakeAuthFilter implements GlobalFilter, Ordered {
     HandshakeAuthFilter(
             WebSocketMetrics metrics,
             RouteSettingsCache routeSettings,
+            QueryTokenRedaction queryTokens,
             ObjectProvider<ReactiveJwtDecoder> decoder,
             String cookieName,
             Duration expiryGrace,
             Duration retryAfter) {
         this.metrics = metrics;
         this.routeSettings = routeSettings;
+        this.queryTokens = queryTokens;
         this.decoder = decoder;
         this.cookieName = cookieName;
         this.expiryGrace = expiryGrace;
@@ -86,6 +94,16 @@ final class HandshakeAuthFilter implements GlobalFilter, Ordered {
 
     @Override
     public Mono<Void> filter(ServerWebExchange exchange, GatewayFilterChain chain) {
+        // Every routed request: the backend's URI was built from the redacted one; the client's token goes back in
+        // (and is stripped again below where the route says so).
+        String clientQuery = this.queryTokens.takeClientQuery(exchange.getRequest());
+        if (clientQuery != null) {
+            URI backend = exchange.getAttribute(GATEWAY_REQUEST_URL_ATTR);
+            if (backend != null) {
+                exchange.getAttributes()
+                        .put(GATEWAY_REQUEST_URL_ATTR, QueryTokenRedaction.restore(backend, clientQuery));
+            }
+        }
         RouteSettings settings = WebSocketRelayFilter.upgradeRouteSettings(exchange, this.routeSettings);
         if (settings == null || !settings.auth().required()) {
             return chain.filter(exchange);
@@ -105,7 +123,8 @@ final class HandshakeAuthFilter implements GlobalFilter, Ordered {
                     "auth: jwt but no token issuer is configured",
                     null);
         }
-        BearerToken token = BearerToken.find(request.getURI(), request.getHeaders(), auth.tokenFrom(), this.cookieName);
+        URI clientUri = QueryTokenRedaction.restore(request.getURI(), clientQuery);
+        BearerToken token = BearerToken.find(clientUri, request.getHeaders(), auth.tokenFrom(), this.cookieName);
         if (token.ambiguous()) {
             return reject(
                     exchange,
@@ -188,6 +207,12 @@ final class HandshakeAuthFilter implements GlobalFilter, Ordered {
             }
         }
         URI requestUri = uri;
+        // Netty's handshaker reads the client's offer from the native request and logs, at DEBUG, an offer it
+        // matches nothing of: the bearer.* entry goes from there too (the request's headers are a view of them).
+        if (ServerHttpRequestDecorator.getNativeRequest(request) instanceof HttpServerRequest nettyRequest) {
+            BearerToken.removeSubprotocolEntries(
+                    new HttpHeaders(new Netty4HeadersAdapter(nettyRequest.requestHeaders())));
+        }
         return exchange.mutate()
                 .request(builder -> builder.uri(requestUri).headers(headers -> {
                     // A bearer.* entry never goes on: the backend could select it, and it is the token itself.

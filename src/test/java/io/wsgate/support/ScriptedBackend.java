@@ -150,6 +150,24 @@ public final class ScriptedBackend implements AutoCloseable {
         }
     }
 
+    /**
+     * Opens a session through the gateway on {@code gatewayPort} at {@code path} (tagged {@code tag} in its query),
+     * checks that one message {@code tag} is echoed, closes it and returns what this backend got for it.
+     */
+    public Recorded echoThrough(
+            int gatewayPort, String path, Map<String, String> headers, String tag, String... protocols) {
+        JdkWebSocketClient client = JdkWebSocketClient.connect(
+                java.net.URI.create("ws://127.0.0.1:" + gatewayPort + path), headers, protocols);
+        client.sendText(tag);
+        if (!tag.equals(client.nextText())) {
+            throw new AssertionError("the session at " + path + " did not echo " + tag);
+        }
+        client.close(1000, "");
+        Recorded recorded = session(tag);
+        recorded.close().orTimeout(30, TimeUnit.SECONDS).join();
+        return recorded;
+    }
+
     public Recorded session(String tag) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (System.nanoTime() < deadline) {
