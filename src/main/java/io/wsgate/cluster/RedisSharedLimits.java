@@ -20,6 +20,7 @@ import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
+import org.springframework.core.NestedExceptionUtils;
 import org.springframework.core.io.ClassPathResource;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.data.redis.core.script.RedisScript;
@@ -212,7 +213,8 @@ final class RedisSharedLimits implements SharedLimits, SmartLifecycle {
                     what,
                     ex instanceof java.util.concurrent.TimeoutException
                             ? "no answer within " + this.timeout.toMillis() + " ms"
-                            : String.valueOf(ex.getMessage()));
+                            : String.valueOf(NestedExceptionUtils.getMostSpecificCause(ex)
+                                    .getMessage()));
         }
     }
 
