@@ -3,7 +3,6 @@ package io.wsgate.admission;
 import io.wsgate.config.RouteSettingsCache;
 import io.wsgate.config.WsgateProperties;
 import io.wsgate.metrics.WebSocketMetrics;
-import io.wsgate.session.ProxiedSession;
 import io.wsgate.session.SessionRegistry;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -65,22 +64,11 @@ class AdmissionConfiguration {
                 SessionRegistry sessions,
                 ObjectProvider<SharedLimits> sharedLimits) {
             WsgateProperties.Limits limits = properties.getLimits();
-            SessionLimiter limiter = new SessionLimiter(sessions, limits.getMaxSessions(), limits.getIpv6Prefix());
-            sessions.addListener(limiter);
             SharedLimits shared = sharedLimits.getIfAvailable();
+            SessionLimiter limiter =
+                    new SessionLimiter(sessions, limits.getMaxSessions(), limits.getIpv6Prefix(), shared);
+            sessions.addListener(limiter);
             if (shared != null) {
-                // Every session counts in the shared store, limited or not: a replica's share is all it holds.
-                sessions.addListener(new SessionRegistry.Listener() {
-                    @Override
-                    public void opened(ProxiedSession session) {
-                        shared.add(limiter.scopes(session), 1);
-                    }
-
-                    @Override
-                    public void ended(ProxiedSession session) {
-                        shared.add(limiter.scopes(session), -1);
-                    }
-                });
                 shared.countFrom(limiter::counts);
             }
             return new HandshakeAdmissionFilter(

@@ -11,7 +11,6 @@ import io.wsgate.vocabulary.RejectionReason;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.event.Level;
@@ -134,14 +133,14 @@ final class HandshakeAdmissionFilter implements GlobalFilter, Ordered {
                 exchange.getRequest().getRemoteAddress(),
                 admission.maxSessions(),
                 admission.maxSessionsPerClient());
-        String full = this.sessions.tryReserve(slot);
-        if (full != null) {
-            return tooManySessions(exchange, meters, full);
+        SessionLimiter.Reservation reservation =
+                this.sessions.tryReserve(slot, exchange.getRequest().getRemoteAddress());
+        if (reservation.refusal() != null) {
+            return tooManySessions(exchange, meters, reservation.refusal());
         }
         if (this.shared == null) {
-            return chain.filter(exchange).doFinally(signal -> this.sessions.release(slot));
+            return chain.filter(exchange).doFinally(signal -> this.sessions.finish(reservation));
         }
-        AtomicBoolean sharedTaken = new AtomicBoolean();
         return this.shared
                 .take(slot.scopes(), slot.limits())
                 .flatMap(taken -> {
@@ -151,15 +150,12 @@ final class HandshakeAdmissionFilter implements GlobalFilter, Ordered {
                                 meters,
                                 SessionLimiter.full(taken - 1, slot.limits().get(taken - 1), " across replicas"));
                     }
-                    sharedTaken.set(taken == 0);
+                    if (taken == 0) {
+                        reservation.sharedTaken();
+                    }
                     return chain.filter(exchange);
                 })
-                .doFinally(signal -> {
-                    this.sessions.release(slot);
-                    if (sharedTaken.get()) {
-                        this.shared.add(slot.scopes(), -1);
-                    }
-                });
+                .doFinally(signal -> this.sessions.finish(reservation));
     }
 
     private Mono<Void> tooManySessions(ServerWebExchange exchange, RouteMeters meters, String why) {
