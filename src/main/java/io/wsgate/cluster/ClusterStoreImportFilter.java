@@ -12,11 +12,17 @@ import org.springframework.core.env.Environment;
  * starter is always on the classpath, and without this its connection factory, templates and {@code redis} health
  * contributor would exist in every gateway (a Redis nobody runs would make {@code /actuator/health} DOWN). The
  * health contributors and repository scanning stay out even with Redis: the gateway goes on without Redis (fail
- * open), so Redis's health is not the gateway's; {@code wsgate_cluster_store_up} tells it.
+ * open), so Redis's health is not the gateway's; {@code wsgate_cluster_store_up} tells it. Spring Cloud Gateway's
+ * own Redis configuration (the HTTP {@code RequestRateLimiter}'s {@code RedisRateLimiter}, a Redis route repository
+ * that would compete with wsgate's route file) stays out always: it is not wsgate's, and with Boot's Redis beans
+ * present it failed a test context's start ({@code redisRateLimiter}: no {@code ConfigurationService} bean).
  */
 public final class ClusterStoreImportFilter implements AutoConfigurationImportFilter, EnvironmentAware {
 
     private static final String REDIS = "org.springframework.boot.data.redis.autoconfigure.";
+
+    private static final String GATEWAY_REDIS =
+            "org.springframework.cloud.gateway.config.GatewayRedisAutoConfiguration";
 
     private Environment environment;
 
@@ -36,6 +42,10 @@ public final class ClusterStoreImportFilter implements AutoConfigurationImportFi
         boolean[] matches = new boolean[autoConfigurationClasses.length];
         for (int i = 0; i < matches.length; i++) {
             String candidate = autoConfigurationClasses[i];
+            if (GATEWAY_REDIS.equals(candidate)) {
+                matches[i] = false;
+                continue;
+            }
             matches[i] = candidate == null
                     || !candidate.startsWith(REDIS)
                     || (redis && !candidate.startsWith(REDIS + "health.") && !candidate.contains("Repositories"));
