@@ -134,6 +134,21 @@ public class WsgateProperties implements Validator {
                             + " but wsgate.forwarded.trusted-proxies is empty: list the load balancers that may send"
                             + " a PROXY header");
         }
+        Cluster cluster = properties.getCluster();
+        if (cluster.getHeartbeatTtl() != null && cluster.getHeartbeatTtl().toMillis() < 300) {
+            errors.rejectValue(
+                    "cluster.heartbeatTtl",
+                    "range",
+                    "wsgate.cluster.heartbeat-ttl is " + cluster.getHeartbeatTtl()
+                            + ": it must be at least 300ms (the heartbeat runs every third of it)");
+        }
+        if (cluster.getTimeout() != null
+                && (cluster.getTimeout().isNegative() || cluster.getTimeout().isZero())) {
+            errors.rejectValue(
+                    "cluster.timeout",
+                    "range",
+                    "wsgate.cluster.timeout is " + cluster.getTimeout() + ": it must be more than 0");
+        }
     }
 
     /** The bundled echo backend: uppercases text messages, returns binary messages unchanged. */

@@ -13,7 +13,6 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import org.junit.jupiter.api.Assumptions;
 
 /**
  * A real {@code redis-server} (Debian's {@code redis-server} package) on a random loopback port, without persistence;
@@ -35,24 +34,7 @@ public final class RedisServer implements AutoCloseable {
 
     /** Skips the test when redis-server is not installed, or fails it with {@code WSGATE_REQUIRE_REDIS=1}. */
     public static void assumeInstalled() {
-        boolean installed = onPath("redis-server");
-        if (!installed && "1".equals(System.getenv("WSGATE_REQUIRE_REDIS"))) {
-            throw new AssertionError("redis-server not installed but WSGATE_REQUIRE_REDIS=1");
-        }
-        Assumptions.assumeTrue(installed, "redis-server is not installed (apt-get install redis-server): skipped");
-    }
-
-    private static boolean onPath(String binary) {
-        String path = System.getenv("PATH");
-        if (path == null) {
-            return false;
-        }
-        for (String dir : path.split(java.io.File.pathSeparator)) {
-            if (Files.isExecutable(Path.of(dir, binary))) {
-                return true;
-            }
-        }
-        return false;
+        InstalledBinaries.assume("WSGATE_REQUIRE_REDIS", "redis-server", "redis-server");
     }
 
     /** Starts a server on a free loopback port; its output goes to {@code target/processes/}. */
