@@ -82,7 +82,10 @@ class RedisOutageIntegrationTests {
         assertThat(handshake(this.a)).as("shared limit of 2 reached").isEqualTo(503);
 
         this.redis.stop();
-        // Load during the outage: each replica admits up to its own limit of 2, and no further.
+        // Open sessions go on relaying; new handshakes during the outage: each replica admits up to its own limit of
+        // 2, and no further.
+        this.onA.get(0).sendText("during");
+        assertThat(this.onA.get(0).nextText()).isEqualTo("DURING");
         this.onA.add(open(this.a));
         this.onB.add(open(this.b));
         assertThat(handshake(this.a)).isEqualTo(503);
