@@ -27,6 +27,7 @@ import org.springframework.data.redis.core.script.RedisScript;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * {@link SharedLimits} on Redis. Each scope's count is a hash with one field per replica
@@ -40,8 +41,9 @@ import reactor.core.publisher.Mono;
  * <p>The heartbeat also writes this replica's true counts (from admission's own) over its fields: an update lost
  * while Redis was away, or raced by the heartbeat, is put right within a third of the TTL. When Redis fails or
  * answers later than {@code wsgate.cluster.timeout}, admission goes on with the replica's own limits: one WARN when
- * that starts, one INFO when Redis answers again (and an immediate heartbeat then), and every failed call counted
- * in {@code wsgate.cluster.store.errors}.
+ * that starts, every failed call counted in {@code wsgate.cluster.store.errors}. Until a heartbeat goes through
+ * again, admission does not call Redis at all (no handshake waits for a Redis that is away); that heartbeat writes
+ * this replica's counts, and one INFO says the limits are shared again.
  */
 final class RedisSharedLimits implements SharedLimits, SmartLifecycle {
 
@@ -143,17 +145,27 @@ final class RedisSharedLimits implements SharedLimits, SmartLifecycle {
         this.localCounts = localCounts;
     }
 
-    /** The script's answer, or empty when Redis failed or was slower than the timeout (then counted and logged). */
+    /**
+     * The script's answer, or empty when Redis failed or was slower than the timeout (then counted and logged). While
+     * Redis is known to be away, empty at once: handshakes do not wait for it, and the heartbeat alone finds out when
+     * it is back.
+     */
     private Mono<Long> call(RedisScript<Long> script, List<String> keys, List<String> args, String what) {
-        return this.redis
-                .execute(script, keys, args)
-                .next()
-                .timeout(this.timeout)
-                .doOnNext(answer -> answered())
-                .onErrorResume(ex -> {
-                    failed(what, ex);
-                    return Mono.empty();
-                });
+        if (this.down.get()) {
+            return Mono.empty();
+        }
+        return execute(script, keys, args).timeout(this.timeout).onErrorResume(ex -> {
+            failed(what, ex);
+            return Mono.empty();
+        });
+    }
+
+    /**
+     * Off the caller's thread: without a connection yet (Redis away since the start), Spring Data Redis opens its
+     * shared connection blocking the subscriber, which must not be a Netty event loop.
+     */
+    private Mono<Long> execute(RedisScript<Long> script, List<String> keys, List<String> args) {
+        return Mono.defer(() -> this.redis.execute(script, keys, args).next()).subscribeOn(Schedulers.boundedElastic());
     }
 
     /** Writes the heartbeat key and this replica's counts; never fails. */
@@ -173,15 +185,14 @@ final class RedisSharedLimits implements SharedLimits, SmartLifecycle {
             keys.addAll(sessionKeys(batch));
             List<String> args = new ArrayList<>(List.of(this.replicaId, this.ttlMillis));
             batch.forEach(scope -> args.add(Long.toString(counts.getOrDefault(scope, 0L))));
-            batches.add(this.redis
-                    .execute(HEARTBEAT, keys, args)
-                    .next()
-                    .timeout(this.heartbeatInterval)
-                    .doOnNext(answer -> answered()));
+            batches.add(execute(HEARTBEAT, keys, args).timeout(this.heartbeatInterval));
         }
         return Flux.concat(batches)
                 .then()
-                .doOnSuccess(done -> counts.forEach((scope, count) -> this.written.add(scope)))
+                .doOnSuccess(done -> {
+                    counts.forEach((scope, count) -> this.written.add(scope));
+                    answered();
+                })
                 .onErrorResume(ex -> {
                     // Written again at the next heartbeat.
                     this.written.addAll(scopes);
@@ -196,11 +207,10 @@ final class RedisSharedLimits implements SharedLimits, SmartLifecycle {
                 .toList();
     }
 
+    /** A heartbeat went through: this replica's counts are right in Redis again. */
     private void answered() {
         if (this.down.compareAndSet(true, false)) {
             logger.info("Cluster store (Redis) answers again: session limits and handshake rates are shared again");
-            // This replica's counts may have changed meanwhile; not waiting for the next heartbeat.
-            heartbeat().subscribe();
         }
     }
 
@@ -243,11 +253,13 @@ final class RedisSharedLimits implements SharedLimits, SmartLifecycle {
             running.dispose();
             this.heartbeats = null;
             // Gone now rather than at the end of the TTL: other replicas drop this one's counts at their next take.
-            this.redis
-                    .delete(this.keyPrefix + "replica:" + this.replicaId)
-                    .timeout(this.timeout)
-                    .onErrorResume(ex -> Mono.empty())
-                    .block();
+            if (!this.down.get()) {
+                Mono.defer(() -> this.redis.delete(this.keyPrefix + "replica:" + this.replicaId))
+                        .subscribeOn(Schedulers.boundedElastic())
+                        .timeout(this.timeout)
+                        .onErrorResume(ex -> Mono.empty())
+                        .block();
+            }
         }
     }
 
