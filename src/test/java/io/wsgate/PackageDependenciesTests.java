@@ -36,6 +36,7 @@ class PackageDependenciesTests {
             Map.entry("pipeline", Set.of("config", "metrics", "session", "vocabulary")),
             Map.entry("proxy", Set.of("config", "metrics", "pipeline", "session", "vocabulary")),
             Map.entry("admission", Set.of("config", "metrics", "proxy", "session", "vocabulary")),
+            Map.entry("cluster", Set.of("admission", "config", "metrics")),
             Map.entry("auth", Set.of("config", "metrics", "proxy", "session", "vocabulary")),
             Map.entry("drain", Set.of("config", "metrics", "proxy", "session", "vocabulary")),
             Map.entry("admin", Set.of("config", "metrics", "session", "vocabulary")),

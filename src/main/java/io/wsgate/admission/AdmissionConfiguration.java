@@ -4,6 +4,7 @@ import io.wsgate.config.RouteSettingsCache;
 import io.wsgate.config.WsgateProperties;
 import io.wsgate.metrics.WebSocketMetrics;
 import io.wsgate.session.SessionRegistry;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.reactor.netty.NettyReactiveWebServerFactory;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
@@ -60,14 +61,23 @@ class AdmissionConfiguration {
                 WsgateProperties properties,
                 WebSocketMetrics metrics,
                 RouteSettingsCache routeSettings,
-                SessionRegistry sessions) {
+                SessionRegistry sessions,
+                ObjectProvider<SharedLimits> sharedLimits) {
             WsgateProperties.Limits limits = properties.getLimits();
+            SharedLimits shared = sharedLimits.getIfAvailable();
+            SessionLimiter limiter =
+                    new SessionLimiter(sessions, limits.getMaxSessions(), limits.getIpv6Prefix(), shared);
+            sessions.addListener(limiter);
+            if (shared != null) {
+                shared.countFrom(limiter::counts);
+            }
             return new HandshakeAdmissionFilter(
                     metrics,
                     routeSettings,
-                    new SessionLimiter(sessions, limits.getMaxSessions()),
+                    limiter,
                     new HandshakeRateLimiter(limits.getMaxTrackedClients(), limits.getIpv6Prefix()),
-                    limits.getRetryAfter());
+                    limits.getRetryAfter(),
+                    shared);
         }
 
         @Bean

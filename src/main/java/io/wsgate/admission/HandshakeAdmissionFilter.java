@@ -8,6 +8,7 @@ import io.wsgate.proxy.FilterOrder;
 import io.wsgate.proxy.HandshakeRejection;
 import io.wsgate.proxy.WebSocketRelayFilter;
 import io.wsgate.vocabulary.RejectionReason;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import org.slf4j.Logger;
@@ -23,7 +24,9 @@ import reactor.core.publisher.Mono;
 
 /**
  * Decides whether a WebSocket upgrade on a WebSocket route may go on to the backend: the client's handshake
- * rate (429), its Origin (403), then the route's and the gateway's session limits (503). A refused handshake
+ * rate (429), its Origin (403), then the gateway's, the route's and the client's session limits (503), with a
+ * shared store ({@link SharedLimits}) across all replicas, falling back to this replica's own when it cannot
+ * answer. A refused handshake
  * costs the backend nothing, is logged with the route, the client address and why, and is counted in
  * {@code wsgate.handshakes.rejected}.
  */
@@ -41,17 +44,22 @@ final class HandshakeAdmissionFilter implements GlobalFilter, Ordered {
 
     private final Duration retryAfter;
 
+    private final SharedLimits shared;
+
+    /** {@code shared}: the cluster's counts, or {@code null} when every limit holds per replica. */
     HandshakeAdmissionFilter(
             WebSocketMetrics metrics,
             RouteSettingsCache routeSettings,
             SessionLimiter sessions,
             HandshakeRateLimiter rates,
-            Duration retryAfter) {
+            Duration retryAfter,
+            SharedLimits shared) {
         this.metrics = metrics;
         this.routeSettings = routeSettings;
         this.sessions = sessions;
         this.rates = rates;
         this.retryAfter = retryAfter;
+        this.shared = shared;
     }
 
     @Override
@@ -65,24 +73,47 @@ final class HandshakeAdmissionFilter implements GlobalFilter, Ordered {
         if (admission == null) {
             return chain.filter(exchange);
         }
-        HttpHeaders headers = exchange.getRequest().getHeaders();
         RouteMeters meters = this.metrics.route(admission.routeId());
         InetSocketAddress client = exchange.getRequest().getRemoteAddress();
-
-        if (admission.handshakeRate() != null && client != null && client.getAddress() != null) {
-            Duration wait = this.rates.tryAcquire(admission.routeId(), client.getAddress(), admission.handshakeRate());
-            if (wait != null) {
-                return reject(
-                        exchange,
-                        meters,
-                        Level.INFO,
-                        HttpStatus.TOO_MANY_REQUESTS,
-                        RejectionReason.RATE_LIMITED,
-                        "more than " + admission.handshakeRate() + " handshakes from this address",
-                        wait);
-            }
+        if (admission.handshakeRate() == null || client == null || client.getAddress() == null) {
+            return admit(exchange, chain, admission, meters);
         }
-        String origin = headers.getOrigin();
+        return handshakeWait(admission, client.getAddress()).flatMap(waitMillis -> {
+            if (waitMillis == 0) {
+                return admit(exchange, chain, admission, meters);
+            }
+            return reject(
+                    exchange,
+                    meters,
+                    Level.INFO,
+                    HttpStatus.TOO_MANY_REQUESTS,
+                    RejectionReason.RATE_LIMITED,
+                    "more than " + admission.handshakeRate() + " handshakes from this address",
+                    Duration.ofMillis(waitMillis));
+        });
+    }
+
+    /** 0 when the client had a handshake token, else the milliseconds until its next one. */
+    private Mono<Long> handshakeWait(RouteSettings admission, InetAddress client) {
+        if (this.shared == null) {
+            return Mono.just(localWait(admission, client));
+        }
+        String bucket = admission.routeId() + ":" + this.rates.clientKey(client).getHostAddress() + ":"
+                + admission.handshakeRate();
+        return this.shared
+                .acquire(bucket, admission.handshakeRate())
+                .map(wait -> wait == SharedLimits.UNKNOWN ? localWait(admission, client) : wait);
+    }
+
+    private long localWait(RouteSettings admission, InetAddress client) {
+        Duration wait = this.rates.tryAcquire(admission.routeId(), client, admission.handshakeRate());
+        return wait == null ? 0 : Math.max(1, wait.toMillis());
+    }
+
+    /** The Origin, then the session limits: this replica's, then (with a shared store) the cluster's. */
+    private Mono<Void> admit(
+            ServerWebExchange exchange, GatewayFilterChain chain, RouteSettings admission, RouteMeters meters) {
+        String origin = exchange.getRequest().getHeaders().getOrigin();
         if (!admission.allowsOrigin(origin)) {
             return reject(
                     exchange,
@@ -94,21 +125,48 @@ final class HandshakeAdmissionFilter implements GlobalFilter, Ordered {
                     null);
         }
         meters.sessionLimit(admission.maxSessions());
-        if (admission.maxSessions() == 0 && !this.sessions.limitsGlobally()) {
+        if (admission.maxSessions() == 0 && admission.maxSessionsPerClient() == 0 && !this.sessions.limitsGlobally()) {
             return chain.filter(exchange);
         }
-        String full = this.sessions.tryReserve(meters, admission.maxSessions());
-        if (full != null) {
-            return reject(
-                    exchange,
-                    meters,
-                    Level.WARN,
-                    HttpStatus.SERVICE_UNAVAILABLE,
-                    RejectionReason.TOO_MANY_SESSIONS,
-                    full,
-                    this.retryAfter);
+        SessionLimiter.Slot slot = this.sessions.slot(
+                admission.routeId(),
+                exchange.getRequest().getRemoteAddress(),
+                admission.maxSessions(),
+                admission.maxSessionsPerClient());
+        SessionLimiter.Reservation reservation =
+                this.sessions.tryReserve(slot, exchange.getRequest().getRemoteAddress());
+        if (reservation.refusal() != null) {
+            return tooManySessions(exchange, meters, reservation.refusal());
         }
-        return chain.filter(exchange).doFinally(signal -> this.sessions.release(meters));
+        if (this.shared == null) {
+            return chain.filter(exchange).doFinally(signal -> this.sessions.finish(reservation));
+        }
+        return this.shared
+                .take(slot.scopes(), slot.limits())
+                .flatMap(taken -> {
+                    if (taken > 0) {
+                        return tooManySessions(
+                                exchange,
+                                meters,
+                                SessionLimiter.full(taken - 1, slot.limits().get(taken - 1), " across replicas"));
+                    }
+                    if (taken == 0) {
+                        reservation.sharedTaken();
+                    }
+                    return chain.filter(exchange);
+                })
+                .doFinally(signal -> this.sessions.finish(reservation));
+    }
+
+    private Mono<Void> tooManySessions(ServerWebExchange exchange, RouteMeters meters, String why) {
+        return reject(
+                exchange,
+                meters,
+                Level.WARN,
+                HttpStatus.SERVICE_UNAVAILABLE,
+                RejectionReason.TOO_MANY_SESSIONS,
+                why,
+                this.retryAfter);
     }
 
     /** Handshakes admitted against a session limit and not finished yet (their reservations). */

@@ -44,6 +44,11 @@ final class HandshakeRateLimiter {
         return probe.isConsumed() ? null : Duration.ofNanos(probe.getNanosToWaitForRefill());
     }
 
+    /** Whom a bucket belongs to, with this limiter's IPv6 prefix. */
+    InetAddress clientKey(InetAddress client) {
+        return clientKey(client, this.ipv6Prefix);
+    }
+
     /**
      * Whom a bucket belongs to: an IPv4 address itself (also written IPv4-mapped, ::ffff:a.b.c.d), an IPv6 address
      * with all but its first {@code ipv6Prefix} bits cleared.

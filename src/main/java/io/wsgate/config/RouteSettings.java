@@ -10,6 +10,7 @@ import org.springframework.web.cors.CorsConfiguration;
  * @param routeId the route
  * @param session the limits and timers of the route's sessions
  * @param maxSessions most sessions open at once on the route; 0 for no limit
+ * @param maxSessionsPerClient most sessions one client address holds open at once on the route; 0 for no limit
  * @param handshakeRate handshakes per client address; {@code null} for no limit
  * @param allowedOrigins the allowed origin patterns, checked as CORS checks them
  * @param compression permessage-deflate on this route
@@ -24,6 +25,7 @@ public record RouteSettings(
         String routeId,
         RoutePolicy session,
         int maxSessions,
+        int maxSessionsPerClient,
         HandshakeRate handshakeRate,
         CorsConfiguration allowedOrigins,
         boolean compression,

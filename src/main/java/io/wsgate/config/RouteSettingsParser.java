@@ -48,6 +48,8 @@ public final class RouteSettingsParser {
 
     public static final String MAX_SESSIONS = "max-sessions";
 
+    public static final String MAX_SESSIONS_PER_CLIENT = "max-sessions-per-client";
+
     public static final String HANDSHAKE_RATE = "handshake-rate-per-client";
 
     public static final String ALLOWED_ORIGINS = "allowed-origins";
@@ -103,6 +105,7 @@ public final class RouteSettingsParser {
             MAX_SESSION_AGE,
             MAX_SESSION_AGE_JITTER,
             MAX_SESSIONS,
+            MAX_SESSIONS_PER_CLIENT,
             HANDSHAKE_RATE,
             ALLOWED_ORIGINS,
             COMPRESSION,
@@ -146,6 +149,8 @@ public final class RouteSettingsParser {
 
     private final int maxSessions;
 
+    private final int maxSessionsPerClient;
+
     private final HandshakeRate handshakeRate;
 
     private final CorsConfiguration allowedOrigins;
@@ -174,6 +179,7 @@ public final class RouteSettingsParser {
         this.session = properties.getSession();
         this.compression = properties.getProxy().isCompression();
         this.maxSessions = properties.getLimits().getMaxSessionsPerRoute();
+        this.maxSessionsPerClient = properties.getLimits().getMaxSessionsPerClient();
         this.handshakeRate = HandshakeRate.parse(properties.getLimits().getHandshakeRatePerClient());
         this.allowedOrigins = origins(properties.getOrigins().getAllowed());
         this.onRouteRemoved = properties.getReload().getOnRouteRemoved();
@@ -214,7 +220,8 @@ public final class RouteSettingsParser {
         return new RouteSettings(
                 routeId,
                 session,
-                values.maxSessions(this.maxSessions),
+                values.sessionCount(MAX_SESSIONS, this.maxSessions),
+                values.sessionCount(MAX_SESSIONS_PER_CLIENT, this.maxSessionsPerClient),
                 values.handshakeRate(this.handshakeRate),
                 values.origins(this.allowedOrigins),
                 values.bool(COMPRESSION, this.compression),
@@ -321,8 +328,9 @@ public final class RouteSettingsParser {
             return size != null ? size.toBytes() : fallback;
         }
 
-        int maxSessions(int fallback) {
-            Object value = this.values.get(MAX_SESSIONS);
+        /** max-sessions, max-sessions-per-client: 0 (no limit) or more. */
+        int sessionCount(String key, int fallback) {
+            Object value = this.values.get(key);
             if (value == null) {
                 return fallback;
             }
@@ -333,7 +341,7 @@ public final class RouteSettingsParser {
                 maxSessions = -1;
             }
             if (maxSessions < 0) {
-                throw invalid(MAX_SESSIONS, value, "a number of sessions: 0 (no limit) or more", null);
+                throw invalid(key, value, "a number of sessions: 0 (no limit) or more", null);
             }
             return maxSessions;
         }

@@ -46,6 +46,8 @@ public class WsgateProperties implements Validator {
 
     private final Auth auth = new Auth();
 
+    private final Cluster cluster = new Cluster();
+
     public Echo getEcho() {
         return this.echo;
     }
@@ -94,6 +96,10 @@ public class WsgateProperties implements Validator {
         return this.admin;
     }
 
+    public Cluster getCluster() {
+        return this.cluster;
+    }
+
     @Override
     public boolean supports(Class<?> type) {
         return WsgateProperties.class.isAssignableFrom(type);
@@ -127,6 +133,21 @@ public class WsgateProperties implements Validator {
                             + forwarded.getProxyProtocol().name().toLowerCase(Locale.ROOT)
                             + " but wsgate.forwarded.trusted-proxies is empty: list the load balancers that may send"
                             + " a PROXY header");
+        }
+        Cluster cluster = properties.getCluster();
+        if (cluster.getHeartbeatTtl() != null && cluster.getHeartbeatTtl().toMillis() < 300) {
+            errors.rejectValue(
+                    "cluster.heartbeatTtl",
+                    "range",
+                    "wsgate.cluster.heartbeat-ttl is " + cluster.getHeartbeatTtl()
+                            + ": it must be at least 300ms (the heartbeat runs every third of it)");
+        }
+        if (cluster.getTimeout() != null
+                && (cluster.getTimeout().isNegative() || cluster.getTimeout().isZero())) {
+            errors.rejectValue(
+                    "cluster.timeout",
+                    "range",
+                    "wsgate.cluster.timeout is " + cluster.getTimeout() + ": it must be more than 0");
         }
     }
 
@@ -272,6 +293,14 @@ public class WsgateProperties implements Validator {
         private int maxSessionsPerRoute;
 
         /**
+         * Most sessions one client address may hold open at once on one route, unless the route's
+         * max-sessions-per-client metadata says otherwise; 0 for no limit. IPv6 clients count per network of
+         * {@code ipv6-prefix}, as for the handshake rate.
+         */
+        @PositiveOrZero
+        private int maxSessionsPerClient;
+
+        /**
          * Handshakes one client address may make on one route, as "tokens/period" (e.g. "20/s", "100/1m"):
          * a bucket of that many tokens refilled at that rate. Unless a route's handshake-rate-per-client
          * metadata says otherwise; empty for no limit.
@@ -328,6 +357,14 @@ public class WsgateProperties implements Validator {
 
         public void setMaxSessionsPerRoute(int maxSessionsPerRoute) {
             this.maxSessionsPerRoute = maxSessionsPerRoute;
+        }
+
+        public int getMaxSessionsPerClient() {
+            return this.maxSessionsPerClient;
+        }
+
+        public void setMaxSessionsPerClient(int maxSessionsPerClient) {
+            this.maxSessionsPerClient = maxSessionsPerClient;
         }
 
         public String getHandshakeRatePerClient() {
@@ -770,6 +807,78 @@ public class WsgateProperties implements Validator {
 
         public void setExpiryGrace(Duration expiryGrace) {
             this.expiryGrace = expiryGrace;
+        }
+    }
+
+    /**
+     * Limits shared by all replicas (docs/deploy.md, "Shared limits across replicas"). The connection is Spring
+     * Boot's {@code spring.data.redis.*}.
+     */
+    public static class Cluster {
+
+        /** Where the session counts and handshake-rate buckets of all replicas are kept. */
+        public enum Store {
+            /** Nowhere: every limit holds per replica, and nothing connects to Redis. */
+            NONE,
+            /** Redis: the session limits and handshake rates hold across all replicas that share it. */
+            REDIS
+        }
+
+        /**
+         * none: every limit is per replica. redis: the global, per-route and per-client session limits and the
+         * per-client handshake rate hold across all replicas using the same Redis (spring.data.redis.*).
+         */
+        @NotNull
+        private Store store = Store.NONE;
+
+        /**
+         * How long a replica's session counts outlive its last heartbeat (refreshed every third of it): a replica
+         * that dies without cleaning up frees its slots within this time.
+         */
+        @NotNull
+        private Duration heartbeatTtl = Duration.ofSeconds(15);
+
+        /**
+         * How long admission waits for Redis; slower or failed answers fall back to this replica's local limits
+         * (counted in wsgate_cluster_store_errors_total).
+         */
+        @NotNull
+        private Duration timeout = Duration.ofMillis(250);
+
+        /** Prefix of wsgate's Redis keys: gateways that must not share limits use different prefixes. */
+        @NotBlank
+        private String keyPrefix = "wsgate";
+
+        public Store getStore() {
+            return this.store;
+        }
+
+        public void setStore(Store store) {
+            this.store = store;
+        }
+
+        public Duration getHeartbeatTtl() {
+            return this.heartbeatTtl;
+        }
+
+        public void setHeartbeatTtl(Duration heartbeatTtl) {
+            this.heartbeatTtl = heartbeatTtl;
+        }
+
+        public Duration getTimeout() {
+            return this.timeout;
+        }
+
+        public void setTimeout(Duration timeout) {
+            this.timeout = timeout;
+        }
+
+        public String getKeyPrefix() {
+            return this.keyPrefix;
+        }
+
+        public void setKeyPrefix(String keyPrefix) {
+            this.keyPrefix = keyPrefix;
         }
     }
 }

@@ -60,6 +60,15 @@ public final class WsgateMeterNames {
     /** Write operations on the management endpoint {@code /actuator/wsgate}, by operation and outcome. */
     public static final String ADMIN_WRITES = "wsgate.admin.writes";
 
+    /**
+     * Counter: calls to the shared store (Redis, {@code wsgate.cluster.store}) that failed or timed out; admission
+     * used this replica's own limits for them.
+     */
+    public static final String CLUSTER_STORE_ERRORS = "wsgate.cluster.store.errors";
+
+    /** Gauge: 1 while the shared store answers, 0 while admission goes by this replica's own limits. */
+    public static final String CLUSTER_STORE_UP = "wsgate.cluster.store.up";
+
     public static final String TAG_OPERATION = "operation";
 
     public static final String TAG_ROUTE = "route";

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -13,6 +14,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * connections are closed.
  */
 public final class SessionRegistry implements ActiveSessions {
+
+    /** Told of every session as it enters and leaves the registry, on the thread that changed it. */
+    public interface Listener {
+
+        void opened(ProxiedSession session);
+
+        void ended(ProxiedSession session);
+    }
+
+    private final List<Listener> listeners = new CopyOnWriteArrayList<>();
 
     private final Map<String, ProxiedSession> sessions = new ConcurrentHashMap<>();
 
@@ -31,6 +42,7 @@ public final class SessionRegistry implements ActiveSessions {
             counted.incrementAndGet();
             return counted;
         });
+        this.listeners.forEach(listener -> listener.opened(session));
     }
 
     void ended(ProxiedSession session) {
@@ -38,7 +50,13 @@ public final class SessionRegistry implements ActiveSessions {
             routeCount(session.routeId()).decrementAndGet();
             this.byInstance.compute(
                     instance(session), (key, count) -> count == null || count.decrementAndGet() == 0 ? null : count);
+            this.listeners.forEach(listener -> listener.ended(session));
         }
+    }
+
+    /** Counts kept elsewhere by other keys (admission's per-client counts) follow the registry through this. */
+    public void addListener(Listener listener) {
+        this.listeners.add(listener);
     }
 
     /** The sessions open now, at the moment of the call. */

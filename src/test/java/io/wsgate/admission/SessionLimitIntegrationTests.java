@@ -16,6 +16,7 @@ import io.wsgate.support.GatewayTest;
 import io.wsgate.support.JdkWebSocketClient;
 import io.wsgate.support.RawHttp;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.http.WebSocketHandshakeException;
 import java.util.ArrayList;
 import java.util.List;
@@ -64,6 +65,8 @@ class SessionLimitIntegrationTests {
         routes.add("unlimited", "ws://127.0.0.1:" + echo.port(), "/unlimited/**");
         routes.add("dead", "ws://127.0.0.1:" + FreePorts.next(), "/dead/**").metadata("max-sessions", "1");
         routes.add("pooled", "lb:ws://pool", "/pooled/**").metadata("max-sessions", "1");
+        routes.add("perclient", "ws://127.0.0.1:" + echo.port(), "/perclient/**")
+                .metadata("max-sessions-per-client", "1");
         registry.add(
                 "spring.cloud.discovery.client.simple.instances.pool[0].uri", () -> "http://127.0.0.1:" + echo.port());
     }
@@ -176,6 +179,33 @@ class SessionLimitIntegrationTests {
                         .tags("route", "dead", "reason", "too-many-sessions")
                         .counter())
                 .isNull();
+    }
+
+    @Test
+    void aClientsLimitCountsItsOwnSessionsOnly(CapturedOutput output) throws IOException {
+        open("/perclient/");
+
+        RawHttp.Response refused = RawHttp.exchange(this.port, RawHttp.upgradeRequest("/perclient/"));
+        assertThat(refused.status()).isEqualTo(503);
+        assertThat(refused.header("Retry-After")).isEqualTo("7");
+        assertThat(output.getOut())
+                .contains("Route perclient: refused handshake from 127.0.0.1 with 503:"
+                        + " this client has 1 sessions open on the route, its limit");
+        // Another address is another client; another route another count.
+        assertThat(RawHttp.exchange(
+                                InetAddress.getByName("127.0.0.2"),
+                                new byte[0],
+                                this.port,
+                                RawHttp.upgradeRequest("/perclient/"))
+                        .status())
+                .isEqualTo(101);
+        assertThat(JdkWebSocketClient.replyTo(wsUri(this.port, "/unlimited/"), "other"))
+                .isEqualTo("OTHER");
+
+        this.clients.remove(0).close(1000, "");
+        await().atMost(TIMEOUT).until(() -> active() == 0);
+        assertThat(JdkWebSocketClient.replyTo(wsUri(this.port, "/perclient/"), "again"))
+                .isEqualTo("AGAIN");
     }
 
     @Test

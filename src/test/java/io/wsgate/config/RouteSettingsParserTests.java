@@ -22,11 +22,13 @@ class RouteSettingsParserTests {
     void aRouteThatSetsNothingTakesTheWsgateDefaults() {
         this.properties.getProxy().setCompression(true);
         this.properties.getLimits().setMaxSessionsPerRoute(7);
+        this.properties.getLimits().setMaxSessionsPerClient(3);
         this.properties.getLimits().setHandshakeRatePerClient("10/s");
         RouteSettings settings = parser().parse("chat", Map.of());
         assertThat(settings.compression()).isTrue();
         assertThat(settings.frameLog()).isFalse();
         assertThat(settings.maxSessions()).isEqualTo(7);
+        assertThat(settings.maxSessionsPerClient()).isEqualTo(3);
         assertThat(settings.handshakeRate()).isEqualTo(new HandshakeRate(10, Duration.ofSeconds(1)));
         assertThat(settings.healthPath()).isNull();
         assertThat(settings.session().pingInterval()).isEqualTo(Duration.ofSeconds(30));
@@ -40,6 +42,7 @@ class RouteSettingsParserTests {
                                 "compression", "TRUE",
                                 "frame-log", true,
                                 "max-sessions", 1000,
+                                "max-sessions-per-client", "4",
                                 "handshake-rate-per-client", "off",
                                 "allowed-origins", Map.of("0", "https://*.example.com"),
                                 "health-path", "/select/chat",
@@ -47,6 +50,7 @@ class RouteSettingsParserTests {
         assertThat(settings.compression()).isTrue();
         assertThat(settings.frameLog()).isTrue();
         assertThat(settings.maxSessions()).isEqualTo(1000);
+        assertThat(settings.maxSessionsPerClient()).isEqualTo(4);
         assertThat(settings.handshakeRate()).isNull();
         assertThat(settings.allowsOrigin("https://chat.example.com")).isTrue();
         assertThat(settings.allowsOrigin("https://evil.test")).isFalse();
@@ -143,6 +147,7 @@ class RouteSettingsParserTests {
                 "idle-timeout", "whenever",
                 "max-message-size", "big",
                 "max-sessions", "lots",
+                "max-sessions-per-client", "-1",
                 "handshake-rate-per-client", "20");
         invalid.forEach((key, value) -> assertThatExceptionOfType(InvalidRouteSettingsException.class)
                 .isThrownBy(() -> parser().parse("chat", Map.of(key, value)))

@@ -47,7 +47,7 @@ public final class EchoBackend implements AutoCloseable {
      * Closing an app on Reactor Netty's global resources disposes them for every server in the JVM, the gateway
      * under test included; the backend gets resources of its own (as the test framework does for the gateway).
      */
-    private static void ownNettyResources(ConfigurableApplicationContext context) {
+    static void ownNettyResources(ConfigurableApplicationContext context) {
         context.getBeanFactory().addBeanPostProcessor(new BeanPostProcessor() {
             @Override
             public Object postProcessBeforeInitialization(Object bean, String beanName) {

@@ -9,10 +9,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 
 /**
  * A real Prometheus (Debian's {@code prometheus} package) on loopback, scraping with a given config. Missing
@@ -33,24 +31,7 @@ public final class PrometheusServer implements AutoCloseable {
 
     /** Whether the {@code prometheus} and {@code promtool} binaries are on the PATH; skips or fails if not. */
     public static void assumeInstalled() {
-        boolean installed = onPath("prometheus") && onPath("promtool");
-        if (!installed && "1".equals(System.getenv("WSGATE_REQUIRE_PROMETHEUS"))) {
-            throw new AssertionError("prometheus/promtool not installed but WSGATE_REQUIRE_PROMETHEUS=1");
-        }
-        Assumptions.assumeTrue(installed, "Prometheus is not installed (apt-get install prometheus): skipped");
-    }
-
-    private static boolean onPath(String binary) {
-        String path = System.getenv("PATH");
-        if (path == null) {
-            return false;
-        }
-        for (String dir : path.split(java.io.File.pathSeparator)) {
-            if (Files.isExecutable(Path.of(dir, binary))) {
-                return true;
-            }
-        }
-        return false;
+        InstalledBinaries.assume("WSGATE_REQUIRE_PROMETHEUS", "prometheus", "prometheus", "promtool");
     }
 
     public static PrometheusServer start(Path config, Path workDir) throws IOException, InterruptedException {
