@@ -30,7 +30,8 @@ import java.util.regex.Pattern;
  * {@code jcmd GC.class_histogram} (live objects, after a full GC) of the gateway at each step, and prints the
  * difference between the last two steps divided by the sessions between them: per-session instances and bytes by
  * class (fixed costs cancel out), the totals, the RSS and heap per session, and the heap 100,000 sessions would
- * take. Options: {@code --jar PATH --java PATH --jvm "FLAGS" --args "APP ARGS" --sessions 2000,4000 --top 25}.
+ * take. Options: {@code --jar PATH --java PATH --jvm "FLAGS" --args "APP ARGS" --sessions 2000,4000 --top 25 --hold SECONDS}
+ * ({@code --hold}: the sessions stay open that long after the report, for a look with jcmd).
  */
 public class SessionMemory {
 
@@ -99,6 +100,11 @@ public class SessionMemory {
         }
         report(readings.get(readings.size() - 2), readings.get(readings.size() - 1), top);
         System.out.println("(histograms and logs in " + work + ")");
+        int hold = Integer.parseInt(opts.getOrDefault("hold", "0"));
+        if (hold > 0) {
+            System.out.printf("holding the sessions for %d s (gateway pid %d: jcmd, JFR.dump...)%n", hold, gateway.pid());
+            Thread.sleep(hold * 1000L);
+        }
         held.forEach(WebSocket::abort);
         stopAll();
     }
@@ -311,7 +317,7 @@ public class SessionMemory {
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--help") || args[i].equals("-h") || !args[i].startsWith("--") || i + 1 >= args.length) {
                 System.out.println("bench/session-memory.sh [--build] [--jar PATH] [--java PATH] [--jvm \"FLAGS\"]"
-                        + " [--args \"APP ARGS\"] [--sessions 2000,4000] [--top 25]");
+                        + " [--args \"APP ARGS\"] [--sessions 2000,4000] [--top 25] [--hold SECONDS]");
                 System.exit(args[i].startsWith("-h") || args[i].equals("--help") ? 0 : 2);
             }
             opts.put(args[i].substring(2), args[++i]);
