@@ -6,12 +6,14 @@ import io.wsgate.session.WebSocketRelay;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import org.springframework.http.HttpHeaders;
 import org.springframework.web.reactive.socket.WebSocketHandler;
 import org.springframework.web.reactive.socket.WebSocketSession;
 import org.springframework.web.reactive.socket.client.WebSocketClient;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.MonoSink;
 import reactor.core.publisher.Sinks;
 
 /**
@@ -39,6 +41,9 @@ class BackendConnector {
         Mono<BackendConnection> handshake = Mono.create(sink -> {
             Sinks.Empty<Void> released = Sinks.empty();
             BackendSubprotocol subprotocol = new BackendSubprotocol(protocols);
+            // Let go once the connection is handed over: the handler lives as long as the session, and the sink
+            // holds the whole handshake (the exchange, its filter chain, its observations).
+            AtomicReference<MonoSink<BackendConnection>> handover = new AtomicReference<>(sink);
             WebSocketHandler handler = new WebSocketHandler() {
                 @Override
                 public List<String> getSubProtocols() {
@@ -51,16 +56,25 @@ class BackendConnector {
                     lifecycle.backendOpened(channel);
                     BackendConnection connection = new BackendConnection(
                             session, subprotocol.selected(session.getHandshakeInfo()), released, channel);
-                    sink.success(connection);
+                    MonoSink<BackendConnection> waiting = handover.getAndSet(null);
+                    if (waiting != null) {
+                        waiting.success(connection);
+                    }
                     return released.asMono();
                 }
             };
-            // The caller's context reaches the client (PerMessageDeflate reads the backend leg's limit from it).
+            // Of the caller's context only the backend leg's limit (PerMessageDeflate reads it): this subscription
+            // lasts as long as the session, and the handshake's context holds the exchange and its observation.
             Disposable execution = this.client
                     .execute(uri, headers, handler)
                     .contextWrite(subprotocol::addTo)
-                    .contextWrite(sink.contextView())
-                    .subscribe(null, sink::error);
+                    .contextWrite(PerMessageDeflate.backendLimitOf(sink.contextView()))
+                    .subscribe(null, ex -> {
+                        MonoSink<BackendConnection> waiting = handover.getAndSet(null);
+                        if (waiting != null) {
+                            waiting.error(ex);
+                        }
+                    });
             // Only before the connection is handed over: afterwards its holder releases it.
             sink.onCancel(execution);
         });

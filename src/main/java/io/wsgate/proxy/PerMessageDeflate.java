@@ -26,6 +26,7 @@ import reactor.netty.NettyPipeline;
 import reactor.netty.http.client.HttpClientRequest;
 import reactor.netty.http.client.WebsocketClientSpec;
 import reactor.util.context.Context;
+import reactor.util.context.ContextView;
 
 /**
  * permessage-deflate (RFC 7692) per route, negotiated on each leg on its own. Spring Cloud Gateway builds its
@@ -80,6 +81,12 @@ final class PerMessageDeflate {
     /** For a connect of {@link #connector()}: the backend's frames inflate to at most {@code maxMessageSize}. */
     static Context backendLimit(int maxMessageSize) {
         return Context.of(BACKEND_LIMIT, maxMessageSize);
+    }
+
+    /** The {@link #backendLimit} in {@code context}, alone (an empty context when it has none). */
+    static Context backendLimitOf(ContextView context) {
+        Integer limit = context.getOrDefault(BACKEND_LIMIT, null);
+        return limit != null ? backendLimit(limit) : Context.empty();
     }
 
     /**

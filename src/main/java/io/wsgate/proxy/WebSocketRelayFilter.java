@@ -59,6 +59,7 @@ import org.springframework.web.util.UriComponentsBuilder;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 import reactor.netty.Connection;
+import reactor.util.context.Context;
 
 /**
  * Routes WebSocket requests ({@code ws://}, {@code wss://}, resolved {@code lb:ws://}, or an upgrade on an
@@ -251,6 +252,9 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
         // backend's choice (HandshakeWebSocketService would pick one from the client's offer itself).
         return upgradeStrategy
                 .upgrade(exchange, clientHandler, protocol, () -> handshakeInfo(exchange, protocol))
+                // Reactor Netty subscribes the client's relay with the upgrade's context and keeps it for the whole
+                // session; the handshake's context (the exchange, its observation) must not stay with it.
+                .contextWrite(context -> Context.empty())
                 .doFinally(signal -> {
                     // The client was never upgraded (it went away, or its handshake failed): free the backend.
                     if (!relaying.get()) {

@@ -195,6 +195,11 @@ public final class ProxiedSession {
         return Duration.ofNanos(System.nanoTime() - this.lastMessageNanos);
     }
 
+    /** {@link System#nanoTime()} when the session began: the time base of its timers. */
+    long startNanos() {
+        return this.startNanos;
+    }
+
     Duration lasted() {
         return Duration.ofNanos(System.nanoTime() - this.startNanos);
     }

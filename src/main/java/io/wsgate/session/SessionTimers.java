@@ -1,5 +1,8 @@
 package io.wsgate.session;
 
+import io.netty.util.Timeout;
+import io.netty.util.Timer;
+import io.netty.util.TimerTask;
 import io.wsgate.config.RoutePolicy;
 import io.wsgate.vocabulary.Direction;
 import io.wsgate.vocabulary.Leg;
@@ -7,81 +10,172 @@ import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.EnumMap;
 import java.util.HexFormat;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongFieldUpdater;
 import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.web.reactive.socket.WebSocketMessage;
 import org.springframework.web.reactive.socket.WebSocketSession;
 import reactor.core.Disposable;
-import reactor.core.Disposables;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Scheduler;
 
 /**
  * The timers of one open session, from its route's {@link RoutePolicy}: the idle timeout, the max session age, and
- * keepalive pings to both legs with their pong deadline; and the client's token expiry, if it sent one. Each ends the session through {@link SessionLifecycle}.
+ * keepalive pings to both legs with their pong deadline; and the client's token expiry, if it sent one. Each ends the
+ * session through {@link SessionLifecycle}.
+ *
+ * <p>All of a session's timers are one entry on the process's shared timer wheel ({@link #TICK}, see
+ * {@code SessionConfiguration}): the entry fires at the earliest of the session's deadlines, handles whatever is due,
+ * and puts itself back for the next one. An idle session so costs one wheel entry and this object, instead of a
+ * scheduled task per timer. A deadline is met within one tick, never before it.
  *
  * <p>A keepalive ping carries this process's random nonce and the ping's number. Only a pong with that nonce and a
  * number this session actually sent on that leg answers the gateway; any other pong is the peer's own business and
  * is relayed. So a client cannot silence its own pong timeout with a made-up pong, and two wsgate instances in a row
  * do not take each other's pongs.
  */
-final class SessionTimers implements Disposable {
+final class SessionTimers implements TimerTask, Disposable {
+
+    /** The shared wheel's tick: how late a session's timer may fire at most (plus the time to run the ones due). */
+    static final Duration TICK = Duration.ofMillis(100);
 
     /** This process's keepalive nonce: 16 hex digits, random per process. */
     static final String NONCE = HexFormat.of().formatHex(new SecureRandom().generateSeed(8));
 
     private static final byte[] PING_PREFIX = ("wsgate-keepalive:" + NONCE + ":").getBytes(StandardCharsets.US_ASCII);
 
+    private static final long NONE = Long.MAX_VALUE;
+
+    private static final AtomicLongFieldUpdater<SessionTimers> CLIENT_ANSWERED =
+            AtomicLongFieldUpdater.newUpdater(SessionTimers.class, "clientAnswered");
+
+    private static final AtomicLongFieldUpdater<SessionTimers> BACKEND_ANSWERED =
+            AtomicLongFieldUpdater.newUpdater(SessionTimers.class, "backendAnswered");
+
     private final ProxiedSession session;
 
-    private final Scheduler scheduler;
+    private final Timer wheel;
 
-    private final Disposable.Composite tasks = Disposables.composite();
+    // Deadlines in nanoseconds since the session started (ProxiedSession#startNanos), NONE when off. Read and
+    // written by the wheel's thread only, after start().
+    private long tokenAt = NONE;
 
-    private final Disposable.Swap idleCheck = Disposables.swap();
+    private long ageAt = NONE;
 
-    private final Map<Leg, Keepalive> keepalive =
-            new EnumMap<>(Map.of(Leg.CLIENT, new Keepalive(Leg.CLIENT), Leg.BACKEND, new Keepalive(Leg.BACKEND)));
+    private long idleAt = NONE;
 
-    private SessionTimers(ProxiedSession session, Scheduler scheduler) {
+    private long pingAt = NONE;
+
+    private long clientPongAt = NONE;
+
+    private long backendPongAt = NONE;
+
+    // The ping number each pending pong deadline waits for.
+    private long clientPongFor;
+
+    private long backendPongFor;
+
+    // Keepalive pings sent (by the wheel's thread) and the highest answered (by the legs' event loops), per leg.
+    private volatile long clientSent;
+
+    private volatile long backendSent;
+
+    private volatile long clientAnswered;
+
+    private volatile long backendAnswered;
+
+    private volatile Timeout timeout;
+
+    private volatile boolean disposed;
+
+    private SessionTimers(ProxiedSession session, Timer wheel) {
         this.session = session;
-        this.scheduler = scheduler;
-        this.tasks.add(this.idleCheck);
-        this.keepalive.values().forEach(leg -> this.tasks.add(leg.pongCheck));
+        this.wheel = wheel;
     }
 
     /** Starts the timers the session's route has on; {@link #dispose()} stops them when the session ends. */
-    static SessionTimers start(ProxiedSession session, Scheduler scheduler) {
-        SessionTimers timers = new SessionTimers(session, scheduler);
+    static SessionTimers start(ProxiedSession session, Timer wheel) {
+        SessionTimers timers = new SessionTimers(session, wheel);
         RoutePolicy policy = session.policy();
         if (RoutePolicy.isOn(policy.idleTimeout())) {
-            timers.scheduleIdleCheck(policy.idleTimeout());
+            timers.idleAt = policy.idleTimeout().toNanos();
         }
         Duration ageLimit = policy.sessionAgeLimit();
         if (RoutePolicy.isOn(ageLimit)) {
-            timers.tasks.add(scheduler.schedule(
-                    () -> timers.close(GatewayClose.maxSessionAge(ageLimit)),
-                    ageLimit.toNanos(),
-                    TimeUnit.NANOSECONDS));
+            timers.ageAt = ageLimit.toNanos();
         }
         Instant tokenDeadline = session.tokenDeadline();
         if (tokenDeadline != null) {
-            Duration left = Duration.between(Instant.now(), tokenDeadline);
-            timers.tasks.add(scheduler.schedule(
-                    () -> timers.close(GatewayClose.tokenExpired(tokenDeadline)),
-                    Math.max(0, left.toNanos()),
-                    TimeUnit.NANOSECONDS));
+            long left =
+                    Math.max(0, Duration.between(Instant.now(), tokenDeadline).toNanos());
+            timers.tokenAt = saturatedAdd(timers.now(), left);
         }
         if (RoutePolicy.isOn(policy.pingInterval())) {
-            long interval = policy.pingInterval().toNanos();
-            timers.tasks.add(scheduler.schedulePeriodically(timers::ping, interval, interval, TimeUnit.NANOSECONDS));
+            timers.pingAt = policy.pingInterval().toNanos();
         }
+        timers.scheduleNext(timers.now());
         return timers;
+    }
+
+    /** Runs on the wheel's thread: whatever is due, earliest first, then the entry for the next deadline. */
+    @Override
+    public void run(Timeout expired) {
+        long now = now();
+        while (!this.disposed && !this.session.lifecycle().isEnding()) {
+            long next = nextDeadline();
+            if (next > now) {
+                scheduleNext(now);
+                return;
+            }
+            fire(next, now);
+        }
+    }
+
+    private void fire(long deadline, long now) {
+        if (deadline == this.tokenAt) {
+            this.tokenAt = NONE;
+            close(GatewayClose.tokenExpired(this.session.tokenDeadline()));
+        } else if (deadline == this.ageAt) {
+            this.ageAt = NONE;
+            close(GatewayClose.maxSessionAge(Duration.ofNanos(deadline)));
+        } else if (deadline == this.idleAt) {
+            checkIdle(now);
+        } else if (deadline == this.clientPongAt) {
+            this.clientPongAt = NONE;
+            checkPong(Leg.CLIENT, this.clientPongFor);
+        } else if (deadline == this.backendPongAt) {
+            this.backendPongAt = NONE;
+            checkPong(Leg.BACKEND, this.backendPongFor);
+        } else {
+            ping(now);
+        }
+    }
+
+    private long nextDeadline() {
+        return Math.min(
+                Math.min(this.tokenAt, this.ageAt),
+                Math.min(Math.min(this.idleAt, this.pingAt), Math.min(this.clientPongAt, this.backendPongAt)));
+    }
+
+    private void scheduleNext(long now) {
+        long next = nextDeadline();
+        if (next == NONE || this.disposed) {
+            return;
+        }
+        try {
+            this.timeout = this.wheel.newTimeout(this, Math.max(0, next - now), TimeUnit.NANOSECONDS);
+        } catch (IllegalStateException ex) {
+            // The wheel is stopped: the application is shutting down, and the drain ends the session.
+            return;
+        }
+        if (this.disposed) {
+            this.timeout.cancel();
+        }
+    }
+
+    /** Nanoseconds since the session started: the time base of the deadlines. */
+    private long now() {
+        return System.nanoTime() - this.session.startNanos();
     }
 
     /**
@@ -93,55 +187,62 @@ final class SessionTimers implements Disposable {
             return false;
         }
         // A pong from the client travels client-to-backend: it answers the ping sent to the client.
-        Keepalive leg = this.keepalive.get(direction.sender());
+        Leg leg = direction.sender();
         long answered = keepaliveNumber(message.getPayload());
-        if (answered <= 0 || answered > leg.sent.get()) {
+        if (answered <= 0 || answered > (leg == Leg.CLIENT ? this.clientSent : this.backendSent)) {
             return false;
         }
-        leg.answered.accumulateAndGet(answered, Math::max);
+        (leg == Leg.CLIENT ? CLIENT_ANSWERED : BACKEND_ANSWERED).accumulateAndGet(this, answered, Math::max);
         return true;
     }
 
-    private void scheduleIdleCheck(Duration delay) {
-        this.idleCheck.update(this.scheduler.schedule(this::checkIdle, delay.toNanos(), TimeUnit.NANOSECONDS));
-    }
-
-    private void checkIdle() {
+    private void checkIdle(long now) {
         Duration idleTimeout = this.session.policy().idleTimeout();
         Duration quiet = this.session.quietFor();
         if (quiet.compareTo(idleTimeout) >= 0) {
+            this.idleAt = NONE;
             close(GatewayClose.idle(idleTimeout));
         } else {
-            scheduleIdleCheck(idleTimeout.minus(quiet));
+            this.idleAt = now + idleTimeout.minus(quiet).toNanos();
         }
     }
 
-    private void ping() {
-        ping(this.keepalive.get(Leg.CLIENT), this.session.client());
-        ping(this.keepalive.get(Leg.BACKEND), this.session.backend());
+    private void ping(long now) {
+        long interval = this.session.policy().pingInterval().toNanos();
+        // At a fixed rate; after a stall (a paused process), the next ping one interval from now.
+        this.pingAt = this.pingAt + interval > now ? this.pingAt + interval : now + interval;
+        Duration pongTimeout = this.session.policy().pongTimeout();
+        long pongAt = RoutePolicy.isOn(pongTimeout) ? now + pongTimeout.toNanos() : NONE;
+        if (ping(Leg.CLIENT, this.session.client()) && this.clientPongAt == NONE) {
+            this.clientPongAt = pongAt;
+            this.clientPongFor = this.clientSent;
+        }
+        if (ping(Leg.BACKEND, this.session.backend()) && this.backendPongAt == NONE) {
+            this.backendPongAt = pongAt;
+            this.backendPongFor = this.backendSent;
+        }
     }
 
-    private void ping(Keepalive keepalive, WebSocketSession leg) {
-        if (!leg.isOpen() || this.session.lifecycle().isEnding()) {
-            return;
+    /** Sends the next keepalive ping to {@code leg}; false when the leg is closing. */
+    private boolean ping(Leg leg, WebSocketSession session) {
+        if (!session.isOpen() || this.session.lifecycle().isEnding()) {
+            return false;
         }
-        long number = keepalive.sent.incrementAndGet();
+        // Only this thread writes the counts; the legs' event loops read them.
+        long number = leg == Leg.CLIENT ? ++this.clientSent : ++this.backendSent;
         byte[] payload = pingPayload(number);
         // A send of its own beside the relay's: Reactor Netty writes each frame whole, so they interleave safely.
-        leg.send(Mono.just(leg.pingMessage(factory -> factory.wrap(payload)))).subscribe(null, ex -> {});
-        this.session.meters().keepalivePing(keepalive.leg);
-        Duration pongTimeout = this.session.policy().pongTimeout();
-        if (RoutePolicy.isOn(pongTimeout) && keepalive.pongCheckPending.compareAndSet(false, true)) {
-            keepalive.pongCheck.update(this.scheduler.schedule(
-                    () -> checkPong(keepalive, number, pongTimeout), pongTimeout.toNanos(), TimeUnit.NANOSECONDS));
-        }
+        session.send(Mono.just(session.pingMessage(factory -> factory.wrap(payload))))
+                .subscribe(null, ex -> {});
+        this.session.meters().keepalivePing(leg);
+        return true;
     }
 
-    private void checkPong(Keepalive keepalive, long number, Duration pongTimeout) {
-        keepalive.pongCheckPending.set(false);
-        if (keepalive.answered.get() < number && !this.session.lifecycle().isEnding()) {
-            this.session.meters().keepaliveUnanswered(keepalive.leg);
-            close(GatewayClose.pongTimeout(keepalive.leg, pongTimeout));
+    private void checkPong(Leg leg, long number) {
+        long answered = leg == Leg.CLIENT ? this.clientAnswered : this.backendAnswered;
+        if (answered < number && !this.session.lifecycle().isEnding()) {
+            this.session.meters().keepaliveUnanswered(leg);
+            close(GatewayClose.pongTimeout(leg, this.session.policy().pongTimeout()));
         }
     }
 
@@ -182,29 +283,20 @@ final class SessionTimers implements Disposable {
 
     @Override
     public void dispose() {
-        this.tasks.dispose();
+        this.disposed = true;
+        Timeout pending = this.timeout;
+        if (pending != null) {
+            pending.cancel();
+        }
     }
 
     @Override
     public boolean isDisposed() {
-        return this.tasks.isDisposed();
+        return this.disposed;
     }
 
-    /** One leg's keepalive: pings sent, the highest answered, and the one pong deadline pending at a time. */
-    private static final class Keepalive {
-
-        final Leg leg;
-
-        final AtomicLong sent = new AtomicLong();
-
-        final AtomicLong answered = new AtomicLong();
-
-        final Disposable.Swap pongCheck = Disposables.swap();
-
-        final AtomicBoolean pongCheckPending = new AtomicBoolean();
-
-        Keepalive(Leg leg) {
-            this.leg = leg;
-        }
+    private static long saturatedAdd(long a, long b) {
+        long sum = a + b;
+        return sum < 0 ? NONE - 1 : sum;
     }
 }

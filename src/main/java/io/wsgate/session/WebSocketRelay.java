@@ -3,6 +3,7 @@ package io.wsgate.session;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.handler.codec.http.websocketx.extensions.WebSocketExtensionDecoder;
+import io.netty.util.Timer;
 import io.wsgate.config.MessageLimits;
 import io.wsgate.vocabulary.Direction;
 import java.lang.reflect.Method;
@@ -37,9 +38,16 @@ public class WebSocketRelay {
 
     private final Scheduler timerScheduler;
 
-    WebSocketRelay(SessionRegistry sessions, Scheduler timerScheduler) {
+    private final Timer timerWheel;
+
+    /**
+     * {@code timerWheel} runs every session's timers ({@link SessionTimers}); {@code timerScheduler} the waits of the
+     * throttled message rates.
+     */
+    WebSocketRelay(SessionRegistry sessions, Scheduler timerScheduler, Timer timerWheel) {
         this.sessions = sessions;
         this.timerScheduler = timerScheduler;
+        this.timerWheel = timerWheel;
     }
 
     /**
@@ -52,7 +60,7 @@ public class WebSocketRelay {
         lifecycle.clientUpgraded(clientChannel);
         session.opened(client, backend, hasExtension(clientChannel), hasExtension(channel(backend)));
         this.sessions.opened(session);
-        SessionTimers timers = SessionTimers.start(session, this.timerScheduler);
+        SessionTimers timers = SessionTimers.start(session, this.timerWheel);
         SessionLog.clientUpgraded(session);
 
         // Deferred: a leg that is already gone (the backend can close before the client's upgrade completes) makes
