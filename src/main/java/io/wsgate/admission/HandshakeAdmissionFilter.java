@@ -8,7 +8,6 @@ import io.wsgate.proxy.FilterOrder;
 import io.wsgate.proxy.HandshakeRejection;
 import io.wsgate.proxy.WebSocketRelayFilter;
 import io.wsgate.vocabulary.RejectionReason;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import org.slf4j.Logger;
@@ -74,11 +73,11 @@ final class HandshakeAdmissionFilter implements GlobalFilter, Ordered {
             return chain.filter(exchange);
         }
         RouteMeters meters = this.metrics.route(admission.routeId());
-        InetSocketAddress client = exchange.getRequest().getRemoteAddress();
-        if (admission.handshakeRate() == null || client == null || client.getAddress() == null) {
+        String client = clientKey(exchange);
+        if (admission.handshakeRate() == null || client == null) {
             return admit(exchange, chain, admission, meters);
         }
-        return handshakeWait(admission, client.getAddress()).flatMap(waitMillis -> {
+        return handshakeWait(admission, client).flatMap(waitMillis -> {
             if (waitMillis == 0) {
                 return admit(exchange, chain, admission, meters);
             }
@@ -88,24 +87,39 @@ final class HandshakeAdmissionFilter implements GlobalFilter, Ordered {
                     Level.INFO,
                     HttpStatus.TOO_MANY_REQUESTS,
                     RejectionReason.RATE_LIMITED,
-                    "more than " + admission.handshakeRate() + " handshakes from this address",
+                    "more than " + admission.handshakeRate() + " handshakes from this "
+                            + (exchange.getAttribute(WebSocketRelayFilter.CLIENT_KEY_ATTR) != null
+                                    ? "client (by its " + admission.clientKey().claim() + " claim)"
+                                    : "address"),
                     Duration.ofMillis(waitMillis));
         });
     }
 
+    /**
+     * Who the client is for the per-client limits: its token claim's key where the token check set one, else its
+     * address's; {@code null} when neither is known.
+     */
+    private String clientKey(ServerWebExchange exchange) {
+        String claimKey = exchange.getAttribute(WebSocketRelayFilter.CLIENT_KEY_ATTR);
+        if (claimKey != null) {
+            return claimKey;
+        }
+        InetSocketAddress address = exchange.getRequest().getRemoteAddress();
+        return address != null && address.getAddress() != null ? this.rates.addressKey(address.getAddress()) : null;
+    }
+
     /** 0 when the client had a handshake token, else the milliseconds until its next one. */
-    private Mono<Long> handshakeWait(RouteSettings admission, InetAddress client) {
+    private Mono<Long> handshakeWait(RouteSettings admission, String client) {
         if (this.shared == null) {
             return Mono.just(localWait(admission, client));
         }
-        String bucket = admission.routeId() + ":" + this.rates.clientKey(client).getHostAddress() + ":"
-                + admission.handshakeRate();
+        String bucket = admission.routeId() + ":" + client + ":" + admission.handshakeRate();
         return this.shared
                 .acquire(bucket, admission.handshakeRate())
                 .map(wait -> wait == SharedLimits.UNKNOWN ? localWait(admission, client) : wait);
     }
 
-    private long localWait(RouteSettings admission, InetAddress client) {
+    private long localWait(RouteSettings admission, String client) {
         Duration wait = this.rates.tryAcquire(admission.routeId(), client, admission.handshakeRate());
         return wait == null ? 0 : Math.max(1, wait.toMillis());
     }
@@ -131,6 +145,7 @@ final class HandshakeAdmissionFilter implements GlobalFilter, Ordered {
         SessionLimiter.Slot slot = this.sessions.slot(
                 admission.routeId(),
                 exchange.getRequest().getRemoteAddress(),
+                exchange.getAttribute(WebSocketRelayFilter.CLIENT_KEY_ATTR),
                 admission.maxSessions(),
                 admission.maxSessionsPerClient());
         SessionLimiter.Reservation reservation =

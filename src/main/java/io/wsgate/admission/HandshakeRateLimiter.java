@@ -13,7 +13,7 @@ import java.time.Duration;
 import java.util.Arrays;
 
 /**
- * Handshake rate per client address and route: one Bucket4j token bucket each, kept in a bounded Caffeine
+ * Handshake rate per client and route (a client by its address, or by a token claim's key: {@code client-key}): one Bucket4j token bucket each, kept in a bounded Caffeine
  * cache. A bucket left alone for its refill period is full again, so forgetting it then changes nothing. IPv6
  * clients are counted per network ({@code wsgate.limits.ipv6-prefix}, a /64 by default): one subscriber usually
  * holds a whole /64, and a bucket per address would let it take any number of fresh buckets and push other
@@ -21,7 +21,7 @@ import java.util.Arrays;
  */
 final class HandshakeRateLimiter {
 
-    private record Key(String route, InetAddress client, HandshakeRate rate) {}
+    private record Key(String route, String client, HandshakeRate rate) {}
 
     private final Cache<Key, Bucket> buckets;
 
@@ -38,15 +38,22 @@ final class HandshakeRateLimiter {
 
     /** Takes a token for one handshake; returns how long to wait when there was none, else {@code null}. */
     Duration tryAcquire(String route, InetAddress client, HandshakeRate rate) {
-        Bucket bucket = this.buckets.get(
-                new Key(route, clientKey(client, this.ipv6Prefix), rate), key -> newBucket(key.rate()));
+        return tryAcquire(route, addressKey(client), rate);
+    }
+
+    /**
+     * {@link #tryAcquire(String, InetAddress, HandshakeRate)} for the client keyed {@code client}: its
+     * {@link #addressKey} or a token claim's key.
+     */
+    Duration tryAcquire(String route, String client, HandshakeRate rate) {
+        Bucket bucket = this.buckets.get(new Key(route, client, rate), key -> newBucket(key.rate()));
         ConsumptionProbe probe = bucket.tryConsumeAndReturnRemaining(1);
         return probe.isConsumed() ? null : Duration.ofNanos(probe.getNanosToWaitForRefill());
     }
 
-    /** Whom a bucket belongs to, with this limiter's IPv6 prefix. */
-    InetAddress clientKey(InetAddress client) {
-        return clientKey(client, this.ipv6Prefix);
+    /** The key of a client known by its address: the address whose bucket it uses, with this limiter's prefix. */
+    String addressKey(InetAddress client) {
+        return clientKey(client, this.ipv6Prefix).getHostAddress();
     }
 
     /**

@@ -23,7 +23,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * finishes.
  *
  * <p>Counts are kept per scope, the names {@link SharedLimits} shares them by: {@code all}, {@code route:<id>},
- * {@code client:<id>:<address>} (an IPv6 client by its network, {@code wsgate.limits.ipv6-prefix}).
+ * {@code client:<id>:<address>} (an IPv6 client by its network, {@code wsgate.limits.ipv6-prefix}), or
+ * {@code client:<id>:claim.<hash>} for a client keyed by a token claim ({@code client-key},
+ * {@link io.wsgate.config.ClientKey#keyOf}).
  */
 final class SessionLimiter implements SessionRegistry.Listener {
 
@@ -91,8 +93,9 @@ final class SessionLimiter implements SessionRegistry.Listener {
         return this.maxSessions > 0;
     }
 
-    Slot slot(String routeId, InetSocketAddress client, int routeMax, int clientMax) {
-        String clientScope = clientScope(routeId, client);
+    /** {@code clientKey}: a token claim's key the client counts by, or {@code null} for its address. */
+    Slot slot(String routeId, InetSocketAddress client, String clientKey, int routeMax, int clientMax) {
+        String clientScope = clientScope(routeId, client, clientKey);
         return clientScope != null
                 ? new Slot(
                         routeId,
@@ -103,7 +106,8 @@ final class SessionLimiter implements SessionRegistry.Listener {
 
     /** The scopes a session counts in. */
     List<String> scopes(ProxiedSession session) {
-        return slot(session.routeId(), session.clientAddress(), 0, 0).scopes();
+        return slot(session.routeId(), session.clientAddress(), session.clientKey(), 0, 0)
+                .scopes();
     }
 
     /** A reservation on every scope of {@code slot}, unless one is full (then its {@code refusal} says which). */
@@ -181,7 +185,7 @@ final class SessionLimiter implements SessionRegistry.Listener {
 
     /** Counts the session by its client, and ends its handshake's reservation (returned), in one step. */
     private synchronized Reservation takeOver(ProxiedSession session) {
-        String client = clientScope(session.routeId(), session.clientAddress());
+        String client = clientScope(session.routeId(), session.clientAddress(), session.clientKey());
         if (client != null) {
             this.openByClient.computeIfAbsent(client, key -> new long[1])[0]++;
         }
@@ -198,7 +202,7 @@ final class SessionLimiter implements SessionRegistry.Listener {
     @Override
     public void ended(ProxiedSession session) {
         synchronized (this) {
-            String client = clientScope(session.routeId(), session.clientAddress());
+            String client = clientScope(session.routeId(), session.clientAddress(), session.clientKey());
             if (client != null) {
                 long[] count = this.openByClient.get(client);
                 if (count != null && --count[0] == 0) {
@@ -231,8 +235,11 @@ final class SessionLimiter implements SessionRegistry.Listener {
         return "route:" + routeId;
     }
 
-    /** The client's scope on a route, or {@code null} when its address is not known. */
-    String clientScope(String routeId, InetSocketAddress client) {
+    /** The client's scope on a route, or {@code null} when it has no claim key and its address is not known. */
+    String clientScope(String routeId, InetSocketAddress client, String clientKey) {
+        if (clientKey != null) {
+            return "client:" + routeId + ":" + clientKey;
+        }
         if (client == null || client.getAddress() == null) {
             return null;
         }

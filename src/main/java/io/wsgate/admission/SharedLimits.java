@@ -9,7 +9,7 @@ import reactor.core.publisher.Mono;
 /**
  * Session counts and handshake-rate buckets kept for all replicas together ({@code wsgate.cluster.store}; the
  * {@code cluster} package implements it on Redis). A count is kept per scope: {@code all}, {@code route:<id>},
- * {@code client:<id>:<address>}. Answers never take longer than the store's timeout; an answer the store could not
+ * {@code client:<id>:<address>} or {@code client:<id>:claim.<hash>} (a client keyed by a token claim). Answers never take longer than the store's timeout; an answer the store could not
  * give is {@link #UNKNOWN}, and admission then goes by this replica's own counts (fail open).
  */
 public interface SharedLimits {

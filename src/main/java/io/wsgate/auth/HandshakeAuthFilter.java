@@ -2,6 +2,7 @@ package io.wsgate.auth;
 
 import static org.springframework.cloud.gateway.support.ServerWebExchangeUtils.GATEWAY_REQUEST_URL_ATTR;
 
+import io.wsgate.config.ClientKey;
 import io.wsgate.config.RouteAuth;
 import io.wsgate.config.RouteSettings;
 import io.wsgate.config.RouteSettingsCache;
@@ -143,7 +144,7 @@ final class HandshakeAuthFilter implements GlobalFilter, Ordered {
                 .<Object>map(jwt -> jwt)
                 .onErrorResume(ex -> Mono.just(ex))
                 .flatMap(decoded -> decoded instanceof Jwt jwt
-                        ? admit(exchange, chain, meters, auth, token, jwt)
+                        ? admit(exchange, chain, meters, auth, token, jwt, settings.clientKey())
                         : refuse(exchange, meters, token.token(), (Throwable) decoded));
     }
 
@@ -153,7 +154,8 @@ final class HandshakeAuthFilter implements GlobalFilter, Ordered {
             RouteMeters meters,
             RouteAuth auth,
             BearerToken token,
-            Jwt jwt) {
+            Jwt jwt,
+            ClientKey clientKey) {
         Instant deadline = jwt.getExpiresAt() != null ? jwt.getExpiresAt().plus(this.expiryGrace) : null;
         if (deadline != null && !deadline.isAfter(Instant.now())) {
             // The decoder allows 60 s of clock skew; a session would end at once, so refuse it as expired.
@@ -185,6 +187,13 @@ final class HandshakeAuthFilter implements GlobalFilter, Ordered {
         }
         if (deadline != null) {
             exchange.getAttributes().put(WebSocketRelayFilter.TOKEN_DEADLINE_ATTR, deadline);
+        }
+        if (clientKey.byClaim()) {
+            // Only the claim's key goes on (a hash, not the value); without the claim the client counts by address.
+            String value = keyClaimValue(jwt.getClaims().get(clientKey.claim()));
+            if (value != null) {
+                exchange.getAttributes().put(WebSocketRelayFilter.CLIENT_KEY_ATTR, clientKey.keyOf(value));
+            }
         }
         logger.debug("Route {}: token accepted, valid until {}", meters.route(), jwt.getExpiresAt());
         return chain.filter(forBackend(exchange, auth, token, jwt));
@@ -342,6 +351,15 @@ final class HandshakeAuthFilter implements GlobalFilter, Ordered {
             return list.stream().anyMatch(item -> value.equals(String.valueOf(item)));
         }
         return claim != null && value.equals(claim.toString());
+    }
+
+    /** A claim that can key a client: a single non-empty value (a string, a number); not a list or an object. */
+    private static String keyClaimValue(Object claim) {
+        if (claim == null || claim instanceof Collection<?> || claim instanceof Map<?, ?>) {
+            return null;
+        }
+        String value = claim.toString();
+        return value.isEmpty() ? null : value;
     }
 
     /** A claim as a header value: a list comma-separated; none for a missing claim or one with control characters. */

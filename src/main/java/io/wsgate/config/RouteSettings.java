@@ -10,8 +10,8 @@ import org.springframework.web.cors.CorsConfiguration;
  * @param routeId the route
  * @param session the limits and timers of the route's sessions
  * @param maxSessions most sessions open at once on the route; 0 for no limit
- * @param maxSessionsPerClient most sessions one client address holds open at once on the route; 0 for no limit
- * @param handshakeRate handshakes per client address; {@code null} for no limit
+ * @param maxSessionsPerClient most sessions one client (see {@code clientKey}) holds open at once on the route; 0 for no limit
+ * @param handshakeRate handshakes per client (see {@code clientKey}); {@code null} for no limit
  * @param allowedOrigins the allowed origin patterns, checked as CORS checks them
  * @param compression permessage-deflate on this route
  * @param frameLog the frame log on for this route's sessions
@@ -20,6 +20,8 @@ import org.springframework.web.cors.CorsConfiguration;
  * @param onUriChanged what a reload that gives this route another uri does to its open sessions
  * @param balancing how an {@code lb:} route picks an instance for a new session
  * @param auth the token its handshakes need, if any
+ * @param clientKey what a client is for {@code maxSessionsPerClient} and {@code handshakeRate}: its address or a
+ *     token claim
  */
 public record RouteSettings(
         String routeId,
@@ -34,7 +36,8 @@ public record RouteSettings(
         OpenSessionsPolicy onRouteRemoved,
         OpenSessionsPolicy onUriChanged,
         Balancing balancing,
-        RouteAuth auth) {
+        RouteAuth auth,
+        ClientKey clientKey) {
 
     /** Whether a request with this Origin header may open a session; no Origin (not a browser) always may. */
     public boolean allowsOrigin(String origin) {

@@ -52,6 +52,8 @@ public final class RouteSettingsParser {
 
     public static final String HANDSHAKE_RATE = "handshake-rate-per-client";
 
+    public static final String CLIENT_KEY = "client-key";
+
     public static final String ALLOWED_ORIGINS = "allowed-origins";
 
     public static final String COMPRESSION = "compression";
@@ -107,6 +109,7 @@ public final class RouteSettingsParser {
             MAX_SESSIONS,
             MAX_SESSIONS_PER_CLIENT,
             HANDSHAKE_RATE,
+            CLIENT_KEY,
             ALLOWED_ORIGINS,
             COMPRESSION,
             FRAME_LOG,
@@ -153,6 +156,8 @@ public final class RouteSettingsParser {
 
     private final HandshakeRate handshakeRate;
 
+    private final ClientKey clientKey;
+
     private final CorsConfiguration allowedOrigins;
 
     private final OpenSessionsPolicy onRouteRemoved;
@@ -181,6 +186,12 @@ public final class RouteSettingsParser {
         this.maxSessions = properties.getLimits().getMaxSessionsPerRoute();
         this.maxSessionsPerClient = properties.getLimits().getMaxSessionsPerClient();
         this.handshakeRate = HandshakeRate.parse(properties.getLimits().getHandshakeRatePerClient());
+        try {
+            this.clientKey = ClientKey.parse(properties.getLimits().getClientKey());
+        } catch (IllegalArgumentException ex) {
+            throw new org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException(
+                    "wsgate.limits.client-key", properties.getLimits().getClientKey(), "address or claim:<name>");
+        }
         this.allowedOrigins = origins(properties.getOrigins().getAllowed());
         this.onRouteRemoved = properties.getReload().getOnRouteRemoved();
         this.onUriChanged = properties.getReload().getOnUriChanged();
@@ -230,7 +241,8 @@ public final class RouteSettingsParser {
                 values.policy(ON_ROUTE_REMOVED, this.onRouteRemoved),
                 values.policy(ON_URI_CHANGED, this.onUriChanged),
                 values.balancing(),
-                values.auth(this.auth, this.issuerConfigured));
+                values.auth(this.auth, this.issuerConfigured),
+                values.clientKey(this.clientKey));
     }
 
     /**
@@ -356,6 +368,19 @@ public final class RouteSettingsParser {
                 return HandshakeRate.parse(value.toString());
             } catch (IllegalArgumentException ex) {
                 throw invalid(HANDSHAKE_RATE, value, "a rate such as 10/s or 100/1m, or off", ex);
+            }
+        }
+
+        /** {@code address} or {@code claim:<name>}. */
+        ClientKey clientKey(ClientKey fallback) {
+            String text = text(CLIENT_KEY);
+            if (text == null) {
+                return fallback;
+            }
+            try {
+                return ClientKey.parse(text);
+            } catch (IllegalArgumentException ex) {
+                throw invalid(CLIENT_KEY, text, "address or claim:<name>, e.g. claim:sub", ex);
             }
         }
 

@@ -293,19 +293,29 @@ public class WsgateProperties implements Validator {
         private int maxSessionsPerRoute;
 
         /**
-         * Most sessions one client address may hold open at once on one route, unless the route's
-         * max-sessions-per-client metadata says otherwise; 0 for no limit. IPv6 clients count per network of
-         * {@code ipv6-prefix}, as for the handshake rate.
+         * Most sessions one client (its address, or a token claim: client-key) may hold open at once on one route,
+         * unless the route's max-sessions-per-client metadata says otherwise; 0 for no limit. IPv6 clients count per
+         * network of {@code ipv6-prefix}, as for the handshake rate.
          */
         @PositiveOrZero
         private int maxSessionsPerClient;
 
         /**
-         * Handshakes one client address may make on one route, as "tokens/period" (e.g. "20/s", "100/1m"):
+         * Handshakes one client (its address, or a token claim: client-key) may make on one route, as "tokens/period" (e.g. "20/s", "100/1m"):
          * a bucket of that many tokens refilled at that rate. Unless a route's handshake-rate-per-client
          * metadata says otherwise; empty for no limit.
          */
         private String handshakeRatePerClient = "";
+
+        /**
+         * What one client is for max-sessions-per-client and handshake-rate-per-client, unless a route's client-key
+         * metadata says otherwise: "address" (the client address; an IPv6 one by its ipv6-prefix network), or
+         * "claim:NAME" (e.g. "claim:sub"): the value of that claim in the token verified at the handshake, on routes
+         * with auth: jwt. A handshake without a verified token, or whose token lacks the claim, counts by its
+         * address.
+         */
+        @NotNull
+        private String clientKey = "address";
 
         /** Retry-After sent with 503 when a session limit is reached. */
         @NotNull
@@ -373,6 +383,14 @@ public class WsgateProperties implements Validator {
 
         public void setHandshakeRatePerClient(String handshakeRatePerClient) {
             this.handshakeRatePerClient = handshakeRatePerClient;
+        }
+
+        public String getClientKey() {
+            return this.clientKey;
+        }
+
+        public void setClientKey(String clientKey) {
+            this.clientKey = clientKey;
         }
 
         public Duration getRetryAfter() {

@@ -83,6 +83,13 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
      */
     public static final String TOKEN_DEADLINE_ATTR = WebSocketRelayFilter.class.getName() + ".tokenDeadline";
 
+    /**
+     * Exchange attribute: the client's key for the per-client limits when the route keys clients by a token claim
+     * and the handshake's verified token carries it ({@link io.wsgate.config.ClientKey#keyOf}; set by the token
+     * check, read by admission and kept with the session). Absent: the client counts by its address.
+     */
+    public static final String CLIENT_KEY_ATTR = WebSocketRelayFilter.class.getName() + ".clientKey";
+
     private static final String SEC_WEBSOCKET_PREFIX = "sec-websocket-";
 
     private static final String SEC_WEBSOCKET_PROTOCOL = "Sec-WebSocket-Protocol";
@@ -194,6 +201,7 @@ public class WebSocketRelayFilter implements GlobalFilter, Ordered {
                 meters,
                 FrameLog.of(settings.frameLog(), this.frameLogMaxPayload),
                 policy);
+        session.countsAs(exchange.getAttribute(CLIENT_KEY_ATTR));
         java.time.Instant tokenDeadline = exchange.getAttribute(TOKEN_DEADLINE_ATTR);
         if (tokenDeadline != null) {
             session.endsWithTokenAt(tokenDeadline);

@@ -64,6 +64,8 @@ public final class ProxiedSession {
 
     private volatile Instant tokenDeadline;
 
+    private volatile String clientKey;
+
     public ProxiedSession(
             String routeId,
             InetSocketAddress clientAddress,
@@ -124,6 +126,19 @@ public final class ProxiedSession {
      */
     public void endsWithTokenAt(Instant deadline) {
         this.tokenDeadline = deadline;
+    }
+
+    /**
+     * The client counts for the per-client limits as {@code clientKey} (a token claim's key), not by its address.
+     * Set before the relay starts, that is before the session is registered.
+     */
+    public void countsAs(String clientKey) {
+        this.clientKey = clientKey;
+    }
+
+    /** The client's key for the per-client limits, or {@code null}: it counts by its address. */
+    public String clientKey() {
+        return this.clientKey;
     }
 
     /** When the client's token expires (plus the grace), or {@code null} on a route without auth. */
