@@ -120,6 +120,44 @@ class RouteSettingsParserTests {
     }
 
     @Test
+    void theClientKeyIsTheAddressOrAClaimByDefaultOrPerRoute() {
+        assertThat(parser().parse("chat", Map.of()).clientKey()).isEqualTo(ClientKey.ADDRESS);
+        this.properties.getLimits().setClientKey("claim:sub");
+        assertThat(parser().parse("chat", Map.of()).clientKey()).isEqualTo(new ClientKey("sub"));
+        assertThat(parser().parse("chat", Map.of("client-key", "Address")).clientKey())
+                .isEqualTo(ClientKey.ADDRESS);
+        assertThat(parser().parse("chat", Map.of("client-key", "claim:https://example.com/tenant"))
+                        .clientKey()
+                        .claim())
+                .isEqualTo("https://example.com/tenant");
+        for (String invalid : List.of("user", "claim:", "claim: a b", "sub")) {
+            assertThatExceptionOfType(InvalidRouteSettingsException.class)
+                    .isThrownBy(() -> parser().parse("chat", Map.of("client-key", invalid)))
+                    .withMessageContaining("metadata client-key")
+                    .withMessageContaining("address or claim:<name>");
+        }
+    }
+
+    @Test
+    void anInvalidDefaultClientKeyStopsTheParserNamingTheProperty() {
+        this.properties.getLimits().setClientKey("subject");
+        assertThatExceptionOfType(
+                        org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException
+                                .class)
+                .isThrownBy(this::parser)
+                .withMessageContaining("wsgate.limits.client-key");
+    }
+
+    @Test
+    void aClaimKeyIsAFixedLengthHashOfTheClaimAndItsValue() {
+        ClientKey sub = new ClientKey("sub");
+        assertThat(sub.keyOf("alice")).matches("claim\\.[0-9a-f]{32}").isEqualTo(sub.keyOf("alice"));
+        assertThat(sub.keyOf("bob")).isNotEqualTo(sub.keyOf("alice"));
+        assertThat(new ClientKey("tenant").keyOf("alice")).isNotEqualTo(sub.keyOf("alice"));
+        assertThat(sub.keyOf("a:b}{x} \r\n")).matches("claim\\.[0-9a-f]{32}");
+    }
+
+    @Test
     void aRateThatDoesNotParseIsAnError() {
         assertThatExceptionOfType(InvalidRouteSettingsException.class)
                 .isThrownBy(() -> parser().parse("chat", Map.of("message-rate", "fast")))
@@ -148,7 +186,8 @@ class RouteSettingsParserTests {
                 "max-message-size", "big",
                 "max-sessions", "lots",
                 "max-sessions-per-client", "-1",
-                "handshake-rate-per-client", "20");
+                "handshake-rate-per-client", "20",
+                "client-key", "claim:");
         invalid.forEach((key, value) -> assertThatExceptionOfType(InvalidRouteSettingsException.class)
                 .isThrownBy(() -> parser().parse("chat", Map.of(key, value)))
                 .withMessageStartingWith("route 'chat': metadata " + key + ": '" + value + "' is not ")

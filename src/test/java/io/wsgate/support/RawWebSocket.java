@@ -88,10 +88,26 @@ public final class RawWebSocket implements AutoCloseable {
      * bytes (0: the system's default), so that a client that stops reading fills it quickly.
      */
     public static RawWebSocket connect(int port, String path, int receiveBuffer, String... extraHeaders) {
+        return connect(null, port, path, receiveBuffer, extraHeaders);
+    }
+
+    /**
+     * As {@link #connect(int, String, String...)}, from the local address {@code from} (any of 127.0.0.0/8 on
+     * Linux), so that one test can be several clients.
+     */
+    public static RawWebSocket connectFrom(java.net.InetAddress from, int port, String path, String... extraHeaders) {
+        return connect(from, port, path, 0, extraHeaders);
+    }
+
+    private static RawWebSocket connect(
+            java.net.InetAddress from, int port, String path, int receiveBuffer, String... extraHeaders) {
         try {
             Socket socket = new Socket();
             if (receiveBuffer > 0) {
                 socket.setReceiveBufferSize(receiveBuffer);
+            }
+            if (from != null) {
+                socket.bind(new java.net.InetSocketAddress(from, 0));
             }
             socket.connect(new java.net.InetSocketAddress("127.0.0.1", port));
             socket.setSoTimeout(TIMEOUT_MILLIS);
