@@ -17,7 +17,6 @@ import io.wsgate.support.RawWebSocket;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -87,17 +86,17 @@ class ClaimClientKeyIntegrationTests {
 
     @Test
     void twoSubjectsBehindOneAddressEachHaveTheirOwnPlaces() {
-        assertEchoes(open(FIRST, "/bysub/", token("alice-9f1")));
+        assertEchoes(open(FIRST, "/bysub/", "alice-9f1"));
         // By address, the second subject would be the same client and get 503.
-        assertEchoes(open(FIRST, "/bysub/", token("bob-9f1")));
+        assertEchoes(open(FIRST, "/bysub/", "bob-9f1"));
     }
 
     @Test
     void oneSubjectOnTwoAddressesSharesItsPlaces(CapturedOutput output) {
-        RawWebSocket first = open(FIRST, "/bysub/", token("carol-5e2"));
+        RawWebSocket first = open(FIRST, "/bysub/", "carol-5e2");
         assertEchoes(first);
 
-        RawWebSocket second = open(SECOND, "/bysub/", token("carol-5e2"));
+        RawWebSocket second = open(SECOND, "/bysub/", "carol-5e2");
         assertThat(second.handshake().status()).isEqualTo(503);
         assertThat(second.handshake().header("Retry-After")).isEqualTo("7");
         assertThat(output.getOut())
@@ -110,51 +109,43 @@ class ClaimClientKeyIntegrationTests {
         first.sendClose(1000, "");
         assertThat(first.awaitClose().closeCode()).isEqualTo(1000);
         await().atMost(TIMEOUT).until(() -> active() == 0);
-        assertEchoes(open(SECOND, "/bysub/", token("carol-5e2")));
+        assertEchoes(open(SECOND, "/bysub/", "carol-5e2"));
     }
 
     @Test
     void theHandshakeRateIsPerSubjectNotPerAddress(CapturedOutput output) throws IOException {
-        assertThat(handshake(FIRST, "/bysubrate/", token("dave-3c7"))).isEqualTo(101);
+        assertThat(RawHttp.upgradeStatus(FIRST, this.port, "/bysubrate/", issuer.bearer("dave-3c7")))
+                .isEqualTo(101);
         // Another address, same subject: its one handshake an hour is used.
-        assertThat(handshake(SECOND, "/bysubrate/", token("dave-3c7"))).isEqualTo(429);
+        assertThat(RawHttp.upgradeStatus(SECOND, this.port, "/bysubrate/", issuer.bearer("dave-3c7")))
+                .isEqualTo(429);
         assertThat(output.getOut())
                 .contains("Route bysubrate: refused handshake from 127.0.0.2 with 429: more than 1/1h handshakes"
                         + " from this client (by its sub claim)")
                 .doesNotContain("dave-3c7");
         // Same address, another subject: its own bucket.
-        assertThat(handshake(FIRST, "/bysubrate/", token("erin-3c7"))).isEqualTo(101);
+        assertThat(RawHttp.upgradeStatus(FIRST, this.port, "/bysubrate/", issuer.bearer("erin-3c7")))
+                .isEqualTo(101);
     }
 
     @Test
     void aTokenWithoutTheClaimCountsByItsAddress() {
         // No tenant claim in these tokens: the clients are their addresses again.
-        assertEchoes(open(FIRST, "/bytenant/", token("frank-1d4")));
-        assertThat(open(FIRST, "/bytenant/", token("grace-1d4")).handshake().status())
-                .isEqualTo(503);
-        assertEchoes(open(SECOND, "/bytenant/", token("heidi-1d4")));
+        assertEchoes(open(FIRST, "/bytenant/", "frank-1d4"));
+        assertThat(open(FIRST, "/bytenant/", "grace-1d4").handshake().status()).isEqualTo(503);
+        assertEchoes(open(SECOND, "/bytenant/", "heidi-1d4"));
     }
 
-    private RawWebSocket open(InetAddress from, String path, String token) {
-        RawWebSocket socket = RawWebSocket.connectFrom(from, this.port, path, "Authorization: Bearer " + token);
+    private RawWebSocket open(InetAddress from, String path, String subject) {
+        RawWebSocket socket = RawWebSocket.connectFrom(from, this.port, path, issuer.bearer(subject));
         this.sockets.add(socket);
         return socket;
-    }
-
-    private int handshake(InetAddress from, String path, String token) throws IOException {
-        return RawHttp.exchange(
-                        from, new byte[0], this.port, RawHttp.upgradeRequest(path, "Authorization: Bearer " + token))
-                .status();
     }
 
     private static void assertEchoes(RawWebSocket socket) {
         assertThat(socket.handshake().status()).isEqualTo(101);
         socket.sendText("ping");
         assertThat(socket.readFrame().text()).isEqualTo("PING");
-    }
-
-    private static String token(String subject) {
-        return issuer.token(subject, null, null, Duration.ofMinutes(10));
     }
 
     private long active() {

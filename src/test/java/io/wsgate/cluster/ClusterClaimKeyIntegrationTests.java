@@ -13,7 +13,6 @@ import io.wsgate.support.RawWebSocket;
 import io.wsgate.support.RedisServer;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -82,58 +81,47 @@ class ClusterClaimKeyIntegrationTests {
 
     @Test
     void oneSubjectSharesItsPlacesAcrossAddressesAndReplicas() throws IOException {
-        RawWebSocket first = open(a, InetAddress.getByName("127.0.0.1"), "/claimed/", token("alice-c1"));
+        RawWebSocket first = open(a, InetAddress.getByName("127.0.0.1"), "/claimed/", "alice-c1");
         assertEchoes(first);
         String scope = "{wsgate}:sessions:client:claimed:" + new ClientKey("sub").keyOf("alice-c1");
         await().atMost(TIMEOUT).until(() -> redis.command("EXISTS " + scope), ":1"::equals);
 
         // The same subject from another address on the other replica: only the shared count refuses.
-        assertThat(open(b, InetAddress.getByName("127.0.0.2"), "/claimed/", token("alice-c1"))
+        assertThat(open(b, InetAddress.getByName("127.0.0.2"), "/claimed/", "alice-c1")
                         .handshake()
                         .status())
                 .isEqualTo(503);
         // Another subject from the same address as the first has its own place.
-        assertEchoes(open(b, InetAddress.getByName("127.0.0.1"), "/claimed/", token("bob-c1")));
+        assertEchoes(open(b, InetAddress.getByName("127.0.0.1"), "/claimed/", "bob-c1"));
 
         first.sendClose(1000, "");
         assertThat(first.awaitClose().closeCode()).isEqualTo(1000);
         await().atMost(TIMEOUT).until(() -> redis.command("EXISTS " + scope), ":0"::equals);
-        assertEchoes(open(b, InetAddress.getByName("127.0.0.2"), "/claimed/", token("alice-c1")));
+        assertEchoes(open(b, InetAddress.getByName("127.0.0.2"), "/claimed/", "alice-c1"));
     }
 
     @Test
     void oneSubjectHasOneHandshakeBucketAcrossAddressesAndReplicas() throws IOException {
-        assertThat(handshake(a, InetAddress.getByName("127.0.0.1"), "/rated/", token("carol-c1")))
+        assertThat(RawHttp.upgradeStatus(
+                        InetAddress.getByName("127.0.0.1"), a.port(), "/rated/", issuer.bearer("carol-c1")))
                 .isEqualTo(101);
-        assertThat(handshake(b, InetAddress.getByName("127.0.0.2"), "/rated/", token("carol-c1")))
+        assertThat(RawHttp.upgradeStatus(
+                        InetAddress.getByName("127.0.0.2"), b.port(), "/rated/", issuer.bearer("carol-c1")))
                 .isEqualTo(429);
-        assertThat(handshake(b, InetAddress.getByName("127.0.0.1"), "/rated/", token("dave-c1")))
+        assertThat(RawHttp.upgradeStatus(
+                        InetAddress.getByName("127.0.0.1"), b.port(), "/rated/", issuer.bearer("dave-c1")))
                 .isEqualTo(101);
     }
 
-    private RawWebSocket open(GatewayReplica replica, InetAddress from, String path, String token) {
-        RawWebSocket socket = RawWebSocket.connectFrom(from, replica.port(), path, "Authorization: Bearer " + token);
+    private RawWebSocket open(GatewayReplica replica, InetAddress from, String path, String subject) {
+        RawWebSocket socket = RawWebSocket.connectFrom(from, replica.port(), path, issuer.bearer(subject));
         this.sockets.add(socket);
         return socket;
-    }
-
-    private static int handshake(GatewayReplica replica, InetAddress from, String path, String token)
-            throws IOException {
-        return RawHttp.exchange(
-                        from,
-                        new byte[0],
-                        replica.port(),
-                        RawHttp.upgradeRequest(path, "Authorization: Bearer " + token))
-                .status();
     }
 
     private static void assertEchoes(RawWebSocket socket) {
         assertThat(socket.handshake().status()).isEqualTo(101);
         socket.sendText("ping");
         assertThat(socket.readFrame().text()).isEqualTo("PING");
-    }
-
-    private static String token(String subject) {
-        return issuer.token(subject, null, null, Duration.ofMinutes(10));
     }
 }

@@ -161,6 +161,11 @@ public final class OidcIssuer implements AutoCloseable {
         }
     }
 
+    /** An {@code Authorization} header line with a fresh 10-minute token for {@code subject}, no scope nor tenant. */
+    public String bearer(String subject) {
+        return "Authorization: Bearer " + token(subject, null, null, Duration.ofMinutes(10));
+    }
+
     /**
      * A token this issuer never issued: signed with a key of the attacker's, under the current key's {@code kid}.
      */

@@ -65,6 +65,11 @@ public final class RawHttp {
         }
     }
 
+    /** The status a valid upgrade for {@code path} with {@code headers} gets, sent from {@code from}. */
+    public static int upgradeStatus(InetAddress from, int port, String path, String... headers) throws IOException {
+        return exchange(from, new byte[0], port, upgradeRequest(path, headers)).status();
+    }
+
     /**
      * Like {@link #exchange(InetAddress, byte[], int, String...)}, for a server expected to close the connection
      * without answering: whether it did (end of stream or a reset, rather than a response).
