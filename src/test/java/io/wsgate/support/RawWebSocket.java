@@ -88,10 +88,26 @@ public final class RawWebSocket implements AutoCloseable {
      * bytes (0: the system's default), so that a client that stops reading fills it quickly.
      */
     public static RawWebSocket connect(int port, String path, int receiveBuffer, String... extraHeaders) {
+        return connect(null, port, path, receiveBuffer, extraHeaders);
+    }
+
+    /**
+     * As {@link #connect(int, String, String...)}, from the local address {@code source} (any of 127.0.0.0/8 on
+     * Linux), so that a proxy in between has a client address to pass on that is not its own.
+     */
+    public static RawWebSocket connectFrom(String source, int port, String path, String... extraHeaders) {
+        return connect(source, port, path, 0, extraHeaders);
+    }
+
+    private static RawWebSocket connect(
+            String source, int port, String path, int receiveBuffer, String... extraHeaders) {
         try {
             Socket socket = new Socket();
             if (receiveBuffer > 0) {
                 socket.setReceiveBufferSize(receiveBuffer);
+            }
+            if (source != null) {
+                socket.bind(new java.net.InetSocketAddress(source, 0));
             }
             socket.connect(new java.net.InetSocketAddress("127.0.0.1", port));
             socket.setSoTimeout(TIMEOUT_MILLIS);
