@@ -126,6 +126,8 @@ public final class Haproxy implements AutoCloseable {
                     # after two good ones. Checks go to the management port without a PROXY header.
                     option httpchk GET /readyz
                     http-check expect status 200
+                    # A check may take up to 3 s to be answered on a loaded machine (500 ms took every replica out at once).
+                    timeout check 3s
                     default-server send-proxy-v2 inter 500ms fall 1 rise 2
                 """.formatted(adminSocket, port));
         for (Server server : servers) {
