@@ -112,6 +112,9 @@ final class ReconnectingClient {
         volatile Connection connection;
 
         volatile boolean echoed;
+
+        /** The client sent its own close ({@link #close()}): the end of the run, not the gateway's doing. */
+        volatile boolean closedByClient;
     }
 
     ReconnectingClient(int id, HttpClient http, String uri, Duration interval, Tally tally) {
@@ -152,6 +155,7 @@ final class ReconnectingClient {
         this.stopping = true;
         Session session = this.current.get();
         if (session != null && session.out != null) {
+            session.closedByClient = true;
             session.out
                     .sendClose(1000, "done")
                     .onErrorResume(ex -> Mono.empty())
@@ -239,6 +243,11 @@ final class ReconnectingClient {
             return; // the handshake failed: nothing was sent on it
         }
         int unanswered = session.unanswered.size();
+        if (session.closedByClient) {
+            // Reactor Netty may end the session before it publishes the client's own close status; what was
+            // unanswered then the driver counted before closing.
+            return;
+        }
         WebSocketCloseStatus status = session.closeStatus;
         // A status this client did not receive: Reactor Netty's own 1006 when the inbound was cancelled.
         boolean told = status != null && status.code() != WebSocketCloseStatus.ABNORMAL_CLOSURE.code();
@@ -247,9 +256,7 @@ final class ReconnectingClient {
                     .closes
                     .computeIfAbsent(status.code() + " " + status.reasonText(), key -> new AtomicLong())
                     .incrementAndGet();
-            if (!this.stopping) {
-                this.tally.unansweredButTold.addAndGet(unanswered); // at the end the driver counts them itself
-            }
+            this.tally.unansweredButTold.addAndGet(unanswered);
         } else {
             this.tally.endedWithoutClose.incrementAndGet();
             this.tally.lostSilently.addAndGet(unanswered);
