@@ -318,10 +318,8 @@ final class RollingDeploy {
         return sessions.stream().allMatch(count -> Math.abs(count - mean) <= tolerance);
     }
 
-    private static Map<String, Long> counts(
-            Map<String, AtomicLong> counters, java.util.function.Predicate<String> keep) {
+    private static Map<String, Long> counts(Map<String, AtomicLong> counters) {
         return counters.entrySet().stream()
-                .filter(e -> keep.test(e.getKey()))
                 .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().get(), Long::sum, TreeMap::new));
     }
 
