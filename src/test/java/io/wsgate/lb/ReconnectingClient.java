@@ -113,6 +113,8 @@ final class ReconnectingClient {
 
         volatile boolean echoed;
 
+        volatile boolean ended;
+
         /** The client sent its own close ({@link #close()}): the end of the run, not the gateway's doing. */
         volatile boolean closedByClient;
     }
@@ -144,13 +146,13 @@ final class ReconnectingClient {
         this.stopping = true;
     }
 
-    /** Messages sent on the open session that have not come back yet. */
+    /** Messages sent on the open session that have not come back yet (an ended session's were counted then). */
     int unanswered() {
         Session session = this.current.get();
-        return session == null ? 0 : session.unanswered.size();
+        return session == null || session.ended ? 0 : session.unanswered.size();
     }
 
-    /** Ends the open session with 1000 (what is still unanswered then is counted as lost). */
+    /** Ends the open session with 1000 (the driver counts what is still unanswered then). */
     void close() {
         this.stopping = true;
         Session session = this.current.get();
@@ -242,6 +244,7 @@ final class ReconnectingClient {
         if (this.current.get() != session) {
             return; // the handshake failed: nothing was sent on it
         }
+        session.ended = true;
         int unanswered = session.unanswered.size();
         if (session.closedByClient) {
             // Reactor Netty may end the session before it publishes the client's own close status; what was

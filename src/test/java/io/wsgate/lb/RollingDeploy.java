@@ -105,7 +105,7 @@ final class RollingDeploy {
             Settings s = this.settings;
             return String.format(
                     Locale.ROOT,
-                    "clients=%d replicas=%d message-interval=%dms drain-window=%ds max-session-age=%ds+%ds%n"
+                    "clients=%d replicas=%d message-interval=%dms drain-window=%ds max-session-age=%s%n"
                             + "roll took %ds; sessions=%d moved=%d gateway closes %s%n"
                             + "handshake failures seen by clients=%d %s%n"
                             + "longest gap without echo across a reconnect=%dms%n"
@@ -118,8 +118,10 @@ final class RollingDeploy {
                     s.replicas(),
                     s.messageInterval().toMillis(),
                     s.drainWindow().toSeconds(),
-                    s.maxSessionAge().toSeconds(),
-                    s.maxSessionAgeJitter().toSeconds(),
+                    s.maxSessionAge().isZero()
+                            ? "off"
+                            : s.maxSessionAge().toSeconds() + "s+"
+                                    + s.maxSessionAgeJitter().toSeconds() + "s",
                     this.rollTook.toSeconds(),
                     this.sessions,
                     moved(),
