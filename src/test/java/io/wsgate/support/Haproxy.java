@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import org.junit.jupiter.api.Assumptions;
 
 /**
  * A real HAProxy (Debian's {@code haproxy} package) on a loopback port in front of wsgate replicas, as an L7 load
@@ -52,18 +51,7 @@ public final class Haproxy implements AutoCloseable {
 
     /** Skips the test when {@code haproxy} is not on the PATH, or fails it with {@code WSGATE_REQUIRE_HAPROXY=1}. */
     public static void assumeInstalled() {
-        boolean installed = onPath("haproxy");
-        if (!installed && "1".equals(System.getenv("WSGATE_REQUIRE_HAPROXY"))) {
-            throw new AssertionError("haproxy is not installed but WSGATE_REQUIRE_HAPROXY=1");
-        }
-        Assumptions.assumeTrue(installed, "HAProxy is not installed (apt-get install haproxy): skipped");
-    }
-
-    private static boolean onPath(String binary) {
-        String path = System.getenv("PATH");
-        return path != null
-                && Arrays.stream(path.split(java.io.File.pathSeparator))
-                        .anyMatch(dir -> Files.isExecutable(Path.of(dir, binary)));
+        InstalledBinaries.assume("WSGATE_REQUIRE_HAPROXY", "haproxy", "haproxy");
     }
 
     /** Starts HAProxy balancing over {@code servers}; returns once its frontend accepts connections. */
