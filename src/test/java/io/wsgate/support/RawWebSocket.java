@@ -99,6 +99,15 @@ public final class RawWebSocket implements AutoCloseable {
         return connect(from, port, path, 0, extraHeaders);
     }
 
+    /** As {@link #connectFrom(java.net.InetAddress, int, String, String...)}, from a literal address like "127.0.0.7". */
+    public static RawWebSocket connectFrom(String source, int port, String path, String... extraHeaders) {
+        try {
+            return connectFrom(java.net.InetAddress.getByName(source), port, path, extraHeaders);
+        } catch (java.net.UnknownHostException ex) {
+            throw new IllegalArgumentException(source, ex);
+        }
+    }
+
     private static RawWebSocket connect(
             java.net.InetAddress from, int port, String path, int receiveBuffer, String... extraHeaders) {
         try {
