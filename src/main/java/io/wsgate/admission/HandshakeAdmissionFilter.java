@@ -100,12 +100,8 @@ final class HandshakeAdmissionFilter implements GlobalFilter, Ordered {
      * address's; {@code null} when neither is known.
      */
     private String clientKey(ServerWebExchange exchange) {
-        String claimKey = exchange.getAttribute(WebSocketRelayFilter.CLIENT_KEY_ATTR);
-        if (claimKey != null) {
-            return claimKey;
-        }
-        InetSocketAddress address = exchange.getRequest().getRemoteAddress();
-        return address != null && address.getAddress() != null ? this.rates.addressKey(address.getAddress()) : null;
+        return this.rates.clientKey(
+                exchange.getRequest().getRemoteAddress(), exchange.getAttribute(WebSocketRelayFilter.CLIENT_KEY_ATTR));
     }
 
     /** 0 when the client had a handshake token, else the milliseconds until its next one. */

@@ -8,6 +8,7 @@ import io.github.bucket4j.ConsumptionProbe;
 import io.wsgate.config.HandshakeRate;
 import java.net.Inet6Address;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.Arrays;
@@ -54,6 +55,25 @@ final class HandshakeRateLimiter {
     /** The key of a client known by its address: the address whose bucket it uses, with this limiter's prefix. */
     String addressKey(InetAddress client) {
         return clientKey(client, this.ipv6Prefix).getHostAddress();
+    }
+
+    /**
+     * Who a client is for every per-client limit (handshake rate, sessions): the token claim's key the auth filter
+     * set ({@code client-key}), else its address's key; {@code null} when neither is known.
+     */
+    static String clientKey(InetSocketAddress client, String claimKey, int ipv6Prefix) {
+        if (claimKey != null) {
+            return claimKey;
+        }
+        if (client == null || client.getAddress() == null) {
+            return null;
+        }
+        return clientKey(client.getAddress(), ipv6Prefix).getHostAddress();
+    }
+
+    /** {@link #clientKey(InetSocketAddress, String, int)} with this limiter's IPv6 prefix. */
+    String clientKey(InetSocketAddress client, String claimKey) {
+        return clientKey(client, claimKey, this.ipv6Prefix);
     }
 
     /**

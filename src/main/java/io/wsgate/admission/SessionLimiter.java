@@ -2,7 +2,6 @@ package io.wsgate.admission;
 
 import io.wsgate.session.ProxiedSession;
 import io.wsgate.session.SessionRegistry;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.HashMap;
 import java.util.List;
@@ -237,13 +236,7 @@ final class SessionLimiter implements SessionRegistry.Listener {
 
     /** The client's scope on a route, or {@code null} when it has no claim key and its address is not known. */
     String clientScope(String routeId, InetSocketAddress client, String clientKey) {
-        if (clientKey != null) {
-            return "client:" + routeId + ":" + clientKey;
-        }
-        if (client == null || client.getAddress() == null) {
-            return null;
-        }
-        InetAddress key = HandshakeRateLimiter.clientKey(client.getAddress(), this.ipv6Prefix);
-        return "client:" + routeId + ":" + key.getHostAddress();
+        String key = HandshakeRateLimiter.clientKey(client, clientKey, this.ipv6Prefix);
+        return key != null ? "client:" + routeId + ":" + key : null;
     }
 }
