@@ -1,5 +1,6 @@
 package io.wsgate.pipeline;
 
+import io.netty.channel.ChannelPipeline;
 import io.wsgate.config.WsgateProperties;
 import io.wsgate.metrics.WebSocketMetrics;
 import org.springframework.boot.reactor.netty.NettyServerCustomizer;
@@ -17,14 +18,24 @@ class HandshakeGuardConfiguration {
 
     @Bean
     NettyServerCustomizer requestHeadTimeoutCustomizer(WsgateProperties properties, WebSocketMetrics metrics) {
-        long timeoutMillis = properties.getHandshake().getHeaderTimeout().toMillis();
+        return requestHeadTimeout(properties.getHandshake().getHeaderTimeout().toMillis(), metrics);
+    }
+
+    /**
+     * {@link RequestHeadTimeout} on each HTTP connection of {@code server}; {@code metrics} null: none counted. Where
+     * both customizers reach one server (the management server on the traffic port), the counting one stays.
+     */
+    static NettyServerCustomizer requestHeadTimeout(long timeoutMillis, WebSocketMetrics metrics) {
         return server -> server.doOnChannelInit((observer, channel, address) -> {
-            if (channel.pipeline().get(NettyPipeline.HttpCodec) != null) {
-                channel.pipeline()
-                        .addAfter(
-                                NettyPipeline.HttpCodec,
-                                RequestHeadTimeout.NAME,
-                                new RequestHeadTimeout(timeoutMillis, metrics));
+            ChannelPipeline pipeline = channel.pipeline();
+            if (pipeline.get(NettyPipeline.HttpCodec) == null) {
+                return;
+            }
+            RequestHeadTimeout handler = new RequestHeadTimeout(timeoutMillis, metrics);
+            if (pipeline.get(RequestHeadTimeout.NAME) == null) {
+                pipeline.addAfter(NettyPipeline.HttpCodec, RequestHeadTimeout.NAME, handler);
+            } else if (metrics != null) {
+                pipeline.replace(RequestHeadTimeout.NAME, RequestHeadTimeout.NAME, handler);
             }
         });
     }

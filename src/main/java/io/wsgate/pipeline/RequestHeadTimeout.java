@@ -32,6 +32,14 @@ import org.slf4j.LoggerFactory;
  * restart with every byte, so a client trickling one byte at a time would never meet them. Also counts the
  * requests Reactor Netty refuses before any route sees them (head too large, URI too long, malformed).
  * Leaves the pipeline once the connection is upgraded to WebSocket.
+ *
+ * <p>Also keeps a keep-alive connection reading: Reactor Netty 1.3.6 reads on demand and, when a request that arrived
+ * before the previous one had ended is answered at once, drains its queue without asking for the next read
+ * (reactor/reactor-netty#4361, fixed after the versions served to us). The client's next request was then never
+ * read nor answered, and nothing closed the connection: a Prometheus scrape or a probe on a reused connection hung.
+ * Once every request read so far has its complete answer, this handler asks for the next read itself; an extra
+ * read with nothing queued is what Reactor Netty does anyway, so a pipelining client gets no more read ahead than
+ * before. To remove with a Reactor Netty that has the fix ({@code pipeline/KeepAliveIntegrationTests} shows it).
  */
 final class RequestHeadTimeout extends ChannelDuplexHandler {
 
@@ -41,11 +49,15 @@ final class RequestHeadTimeout extends ChannelDuplexHandler {
 
     private final long timeoutMillis;
 
+    /** Null on the management server, whose refused requests are no handshakes. */
     private final WebSocketMetrics metrics;
 
     private ScheduledFuture<?> timer;
 
     private boolean served;
+
+    /** Requests read whose answer is not complete yet (pipelined ones included). */
+    private int unanswered;
 
     RequestHeadTimeout(long timeoutMillis, WebSocketMetrics metrics) {
         this.timeoutMillis = timeoutMillis;
@@ -70,6 +82,7 @@ final class RequestHeadTimeout extends ChannelDuplexHandler {
         if (msg instanceof HttpRequest request) {
             disarm();
             this.served = true;
+            this.unanswered++;
             // A head cut short by the connection's end (ours after a 408, or the client's going away) gets no answer:
             // it is no refused request.
             if (request.decoderResult().isFailure()
@@ -81,7 +94,9 @@ final class RequestHeadTimeout extends ChannelDuplexHandler {
                         ctx.channel().remoteAddress(),
                         status,
                         request.decoderResult().cause().toString());
-                this.metrics.handshakeRejectedBeforeRouting(RejectionReason.BAD_REQUEST, status);
+                if (this.metrics != null) {
+                    this.metrics.handshakeRejectedBeforeRouting(RejectionReason.BAD_REQUEST, status);
+                }
             }
         }
         ctx.fireChannelRead(msg);
@@ -105,9 +120,16 @@ final class RequestHeadTimeout extends ChannelDuplexHandler {
             disarm();
             ctx.pipeline().remove(this);
         } else if (msg instanceof LastHttpContent) {
-            // The response is complete: the next request head on this keep-alive connection has its own bound.
+            // The response is complete: the next request head on this keep-alive connection has its own bound, and
+            // with nothing left to answer the connection reads again (see the class comment).
+            this.unanswered = Math.max(0, this.unanswered - 1);
             promise = promise.unvoid();
-            promise.addListener(future -> arm(ctx));
+            promise.addListener(future -> {
+                arm(ctx);
+                if (this.unanswered == 0 && ctx.channel().isActive() && !ctx.isRemoved()) {
+                    ctx.read();
+                }
+            });
         }
         ctx.write(msg, promise);
     }
@@ -152,8 +174,10 @@ final class RequestHeadTimeout extends ChannelDuplexHandler {
                 "client={} sent no complete request head within {}ms: 408",
                 ctx.channel().remoteAddress(),
                 this.timeoutMillis);
-        this.metrics.handshakeRejectedBeforeRouting(
-                RejectionReason.HEADER_TIMEOUT, HttpResponseStatus.REQUEST_TIMEOUT.code());
+        if (this.metrics != null) {
+            this.metrics.handshakeRejectedBeforeRouting(
+                    RejectionReason.HEADER_TIMEOUT, HttpResponseStatus.REQUEST_TIMEOUT.code());
+        }
         FullHttpResponse response =
                 new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.REQUEST_TIMEOUT);
         response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);

@@ -90,6 +90,47 @@ public final class RawHttp {
         }
     }
 
+    /**
+     * Reads the body of {@code response} from {@code in} (by its {@code Content-Length}, or chunked), leaving the
+     * stream at the next response of a keep-alive connection.
+     */
+    public static byte[] readBody(InputStream in, Response response) throws IOException {
+        String length = response.header("content-length");
+        if (length != null) {
+            return in.readNBytes(Integer.parseInt(length));
+        }
+        if (!"chunked".equalsIgnoreCase(response.header("transfer-encoding"))) {
+            return new byte[0];
+        }
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        while (true) {
+            String size = readLine(in);
+            int semicolon = size.indexOf(';');
+            int chunk = Integer.parseInt((semicolon >= 0 ? size.substring(0, semicolon) : size).trim(), 16);
+            if (chunk == 0) {
+                // Trailers, if any, up to the empty line.
+                while (!readLine(in).isEmpty()) {}
+                return body.toByteArray();
+            }
+            body.write(in.readNBytes(chunk));
+            readLine(in);
+        }
+    }
+
+    private static String readLine(InputStream in) throws IOException {
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        int b;
+        while ((b = in.read()) >= 0 && b != '\n') {
+            if (b != '\r') {
+                line.write(b);
+            }
+        }
+        if (b < 0 && line.size() == 0) {
+            throw new IOException("the connection ended inside a chunked body");
+        }
+        return line.toString(StandardCharsets.ISO_8859_1);
+    }
+
     /** Reads a response head from {@code in}, leaving the stream just after it (e.g. at the first frame). */
     public static Response readHead(InputStream in) throws IOException {
         ByteArrayOutputStream head = new ByteArrayOutputStream();
