@@ -46,6 +46,9 @@ public final class AotTraining {
 
     static final Duration TIMEOUT = Duration.ofMinutes(5);
 
+    /** One session or management request of the training; past it the training fails naming it. */
+    static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(60);
+
     private static final String SMALL = "hello, martian!!!! aot training";
 
     private static final byte[] LARGE = new byte[16 * 1024];
@@ -87,7 +90,12 @@ public final class AotTraining {
                         .concatMap(path -> managementClient
                                 .get()
                                 .uri(path)
-                                .responseSingle((response, body) -> body.then(Mono.just(response.status())))))
+                                .responseSingle((response, body) -> body.then(Mono.just(response.status())))
+                                // A request that hangs names itself rather than the whole step's timeout.
+                                .timeout(
+                                        REQUEST_TIMEOUT,
+                                        Mono.error(() -> new IllegalStateException("no answer to GET " + path
+                                                + " on the management port within " + REQUEST_TIMEOUT)))))
                 .then()
                 .block(TIMEOUT);
     }
@@ -97,7 +105,11 @@ public final class AotTraining {
         return client.websocket()
                 .uri(path)
                 .handle((in, out) -> exchange(in, out, messages))
-                .then();
+                .then()
+                .timeout(
+                        REQUEST_TIMEOUT,
+                        Mono.error(() -> new IllegalStateException(
+                                "session " + path + " did not end within " + REQUEST_TIMEOUT)));
     }
 
     private static Mono<Void> exchange(WebsocketInbound in, WebsocketOutbound out, int messages) {
