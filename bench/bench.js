@@ -29,7 +29,7 @@ const DEFAULTS = {
   memoryRounds: 1, // fresh processes for the memory measurement, per proxy
   startRounds: 1, // extra fresh processes for the start-to-first-relayed-message measurement, per proxy (every
   // start is measured: the long-lived process, these, and the memory rounds' processes)
-  targets: 'direct,wsgate,nginx',
+  targets: 'direct,wsgate,reactor-netty,nginx',
   workloads: 'echo-1c-32B,echo-1c-16KiB,echo-50c-32B,echo-50c-16KiB,handshakes-20',
   // JVM flags of the measured gateway process (see docs/benchmark.md, "Settings"); WSGATE_BENCH_JVM overrides.
   jvm: process.env.WSGATE_BENCH_JVM || '',
@@ -46,7 +46,7 @@ const DEFAULTS = {
   coldHandshakes: 20,
   argsB: '', // extra application arguments of wsgate-b, e.g. "--reactor.netty.ioWorkerCount=2"
 
-  profile: false, // record JFR execution samples of the gateway under the 50-connection workloads
+  profile: false, // record JFR execution samples of the gateway (and of scg and reactor-netty) under the heavy workloads
   profileSeconds: 15,
   // The JDK that runs the gateway (its bin/java, bin/jcmd and bin/jfr); WSGATE_BENCH_JAVA_HOME overrides. Empty: the
   // java, jcmd and jfr on the PATH.
@@ -73,7 +73,7 @@ function parseArgs(argv) {
     const arg = argv[i];
     if (arg === '--help' || arg === '-h') {
       console.log(`usage: bench/run.sh [--build] [--no-image] [--rounds N] [--duration S] [--warmup S] [--sessions N] [--memory-rounds N]
-                    [--start-rounds N] [--jit-warmup S] [--handshake-warmup S] [--targets direct,wsgate,nginx] [--workloads LIST] [--jvm "FLAGS"]
+                    [--start-rounds N] [--jit-warmup S] [--handshake-warmup S] [--targets direct,wsgate,reactor-netty,nginx] [--workloads LIST] [--jvm "FLAGS"]
                     [--jvm-b "FLAGS"] [--args-b "ARGS"] [--plain-b] [--image-b DIR] [--cold-handshakes S] [--profile] [--profile-seconds S] [--java-home DIR] [--image DIR] [--jar PATH] [--out FILE.json]
 defaults: ${JSON.stringify(DEFAULTS)}`);
       process.exit(0);
@@ -257,9 +257,18 @@ class LoadClient {
 }
 
 // ---------------------------------------------------------------------------------------------- targets
-function gatewayTarget(opts, backendPort, work, logDir, name = 'wsgate', jvmFlags = opts.jvm, appArgs = '', plain = false) {
+/**
+ * --profile: reactive stacks run deeper than JFR's default 64 frames, and the layers are their outer frames. Only for
+ * the long-lived processes that are profiled: the flag adds the jdk.jfr module, which turns off the AOT cache's
+ * module handling (a cache is made without it), and would slow the measured starts.
+ */
+function profilingFlags(profiled) {
+  return profiled ? ['-XX:FlightRecorderOptions=stackdepth=512'] : [];
+}
+
+/** The bench's route: /bench/<path> → the Node backend's /<path>. Meters stay on (the product default). */
+function writeRoutes(work, backendPort) {
   const routes = path.join(work, 'bench-routes.yml');
-  // The bench's route: /bench/<path> → the Node backend's /<path>. Meters stay on (the product default).
   fs.writeFileSync(routes, `spring:
   cloud:
     gateway:
@@ -275,16 +284,19 @@ function gatewayTarget(opts, backendPort, work, logDir, name = 'wsgate', jvmFlag
               metadata:
                 health-path: /
 `);
+  return routes;
+}
+
+function gatewayTarget(opts, backendPort, work, logDir, name = 'wsgate', jvmFlags = opts.jvm, appArgs = '', plain = false) {
+  const routes = writeRoutes(work, backendPort);
   let seq = 0;
   return {
     name,
-    async start() {
+    async start({ profiled = false } = {}) {
       const port = await freePort();
       const management = await freePort();
       const image = plain ? null : (name === 'wsgate-b' && opts.imageLayoutB) || opts.imageLayout;
-      // --profile: reactive stacks run deeper than JFR's default 64 frames, and the layers are their outer frames.
-      const jvm = [...(image ? image.flags : []), ...jvmFlags.split(/\s+/).filter(Boolean),
-        ...(opts.profile ? ['-XX:FlightRecorderOptions=stackdepth=512'] : [])];
+      const jvm = [...(image ? image.flags : []), ...jvmFlags.split(/\s+/).filter(Boolean), ...profilingFlags(profiled)];
       // In the image's /app, its relative jar path: the JVM takes the AOT cache only for the class path it was made with.
       const args = [...jvm, '-jar', image ? image.jar : opts.plainJar, `--spring.config.additional-location=file:${routes}`,
         `--server.port=${port}`, `--management.server.port=${management}`, ...appArgs.split(/\s+/).filter(Boolean)];
@@ -297,6 +309,72 @@ function gatewayTarget(opts, backendPort, work, logDir, name = 'wsgate', jvmFlag
       return { url, child, pids: () => [child.pid], firstRelayMs, jvm: true, management };
     },
   };
+}
+
+/**
+ * A program of bench/ on the image's runtime, beside the gateway: its JDK, its flags and its jars from the image's
+ * app/lib (less the ones named), and an AOT cache of its own, trained once on handshakes and messages before its
+ * first measured start (the image's cache is for the gateway's class path).
+ * - reactor-netty (bench/ReactorNettyProxy.java): the floor, a proxy on Reactor Netty alone, no Spring;
+ * - scg (bench/StockGateway.java): stock Spring Cloud Gateway on the same route file, no wsgate, no Spring Security.
+ */
+function benchProgramTarget(name, source, dropJars, programArgs, opts, backendPort, work, logDir, client) {
+  if (!opts.imageLayout) return null;
+  const lib = path.join(opts.imageLayout.dir, 'app', 'lib');
+  const jars = fs.readdirSync(lib).filter((f) => f.endsWith('.jar') && !dropJars.test(f));
+  const dir = path.join(work, name);
+  // In a jar: the JVM makes no AOT cache for a class path with a non-empty directory.
+  const jar = path.join(dir, `${name}.jar`);
+  const cache = path.join(dir, `${name}.aot`);
+  const classPath = [jar, ...jars.map((f) => path.join(lib, f))].join(':');
+  const env = { ...process.env, JAVA_TOOL_OPTIONS: opts.imageLayout.toolOptions };
+  const mainClass = path.basename(source, '.java');
+  let seq = 0;
+  const launchProgram = async (extraJvm, profiled = false) => {
+    const port = await freePort();
+    const jvm = [...opts.imageLayout.flags.filter((f) => !f.startsWith('-XX:AOTCache')), ...extraJvm,
+      ...opts.jvm.split(/\s+/).filter(Boolean), ...profilingFlags(profiled)];
+    const startedAt = performance.now();
+    const child = launch(jdkTool('java'), [...jvm, '-cp', classPath, mainClass, ...programArgs(port)],
+      path.join(logDir, `${name}-${++seq}.log`), { env });
+    const url = `ws://127.0.0.1:${port}/bench/`;
+    const firstRelayMs = await firstRelay(url, startedAt, child);
+    return { url, child, pids: () => [child.pid], firstRelayMs, jvm: true };
+  };
+  return {
+    name,
+    async start({ profiled = false } = {}) {
+      if (!fs.existsSync(cache)) {
+        const classes = path.join(dir, 'classes');
+        fs.mkdirSync(classes, { recursive: true });
+        execFileSync(jdkTool('javac'), ['-cp', classPath, '-d', classes, path.join(HERE, source)], { stdio: 'inherit' });
+        execFileSync(jdkTool('jar'), ['cf', jar, '-C', classes, '.'], { stdio: 'inherit' });
+        // The training run: the JVM writes the cache when the process exits.
+        const training = await launchProgram([`-XX:AOTCacheOutput=${cache}`]);
+        await client.call('handshakes', { url: training.url, concurrency: 20, warmupMs: 0, durationMs: 5000 });
+        await client.call('echo', { url: training.url, connections: 50, size: 32, warmupMs: 0, durationMs: 3000 });
+        await stop(training.child, 'SIGTERM', 120000);
+        if (!fs.existsSync(cache)) throw new Error(`${name}: the training run wrote no AOT cache (${path.relative(REPO, logDir)})`);
+      }
+      return launchProgram([`-XX:AOTCache=${cache}`], profiled);
+    },
+  };
+}
+
+function reactorNettyTarget(opts, backendPort, work, logDir, client) {
+  // Without a logging provider Netty and Reactor log nothing, as a proxy with its logs off.
+  return benchProgramTarget('reactor-netty', 'ReactorNettyProxy.java', /^(logback|log4j-to-slf4j|jul-to-slf4j)-/,
+    (port) => [String(port), String(backendPort)], opts, backendPort, work, logDir, client);
+}
+
+function stockGatewayTarget(opts, backendPort, work, logDir, client) {
+  const routes = writeRoutes(work, backendPort);
+  // wsgate's observation settings (the two observations of an upgrade off), so that the difference is wsgate's code.
+  return benchProgramTarget('scg', 'StockGateway.java', /^spring-(boot-)?security/,
+    (port) => [`--spring.config.additional-location=file:${routes}`, `--server.port=${port}`,
+      '--spring.cloud.gateway.server.webflux.observability.enabled=false',
+      '--management.observations.enable.http.server.requests=false'],
+    opts, backendPort, work, logDir, client);
 }
 
 function nginxTarget(backendPort, work, logDir) {
@@ -651,6 +729,12 @@ async function main() {
   if (wanted.includes('wsgate')) proxies.push(gatewayTarget(opts, backendPort, work, work));
   if (opts.jvmB || opts.argsB || opts.plainB || opts.imageB) proxies.push(gatewayTarget(opts, backendPort, work, work, 'wsgate-b', opts.jvmB, opts.argsB, opts.plainB));
   const notes = [];
+  for (const [name, target] of [['scg', stockGatewayTarget], ['reactor-netty', reactorNettyTarget]]) {
+    if (!wanted.includes(name)) continue;
+    const t = target(opts, backendPort, work, work, client);
+    if (t) proxies.push(t);
+    else notes.push(`the ${name} target needs the image layout (bench/run.sh without --no-image): its column is empty`);
+  }
   if (wanted.includes('nginx')) {
     const n = nginxTarget(backendPort, work, work);
     if (n) proxies.push(n);
@@ -661,7 +745,7 @@ async function main() {
   // Long-lived proxies for the rate and handshake workloads.
   const running = {};
   for (const p of proxies) {
-    running[p.name] = await p.start();
+    running[p.name] = await p.start({ profiled: opts.profile });
     console.log(`  ${p.name} up at ${running[p.name].url} (first relayed message after ${fmt(running[p.name].firstRelayMs)} ms)`);
   }
   const targetNames = [...(wanted.includes('direct') ? ['direct'] : []), ...proxies.map((p) => p.name)];
@@ -672,7 +756,7 @@ async function main() {
   // Warm-up: the JIT compiles the gateway's relay and handshake paths before anything counts.
   console.log('warm-up');
   for (const name of workloads.length ? targetNames : []) {
-    const gateway = name.startsWith('wsgate');
+    const gateway = name !== 'direct' && running[name].jvm; // the JIT compiles, nginx needs no warm-up
     for (const w of [workload('echo-50c-32B'), workload('echo-50c-16KiB'), workload('handshakes-20')]) {
       const secs = gateway ? (w.kind === 'handshakes' ? opts.handshakeWarmup : opts.jitWarmup) : 2;
       await measure(client, w, targetOf(name), { ...opts, warmup: 0, duration: secs }, backend);
@@ -698,8 +782,14 @@ async function main() {
   }
 
   let profile = null;
+  const otherProfiles = {};
   if (opts.profile && running.wsgate) {
     profile = await profileGateway(client, running.wsgate, opts, backend, resultsDir, stamp);
+  }
+  for (const name of ['scg', 'reactor-netty']) {
+    if (!opts.profile || !running[name]) continue;
+    console.log(`\nprofiles of ${name}:`);
+    otherProfiles[name] = await profileGateway(client, running[name], opts, backend, resultsDir, `${stamp}-${name}`);
   }
   for (const p of proxies) await stop(running[p.name].child);
 
@@ -800,6 +890,9 @@ async function main() {
   if (has('wsgate') && has('direct')) ratioCols.push(['wsgate/direct', 'wsgate', 'direct']);
   if (has('nginx') && has('direct')) ratioCols.push(['nginx/direct', 'nginx', 'direct']);
   if (has('wsgate') && has('nginx')) ratioCols.push(['wsgate/nginx', 'wsgate', 'nginx']);
+  if (has('wsgate') && has('scg')) ratioCols.push(['wsgate/scg', 'wsgate', 'scg']);
+  if (has('wsgate') && has('reactor-netty')) ratioCols.push(['wsgate/reactor-netty', 'wsgate', 'reactor-netty']);
+  if (has('reactor-netty') && has('nginx')) ratioCols.push(['reactor-netty/nginx', 'reactor-netty', 'nginx']);
   if (has('wsgate-b') && has('wsgate')) ratioCols.push(['wsgate-b/wsgate', 'wsgate-b', 'wsgate']);
   cols.push(...ratioCols.map((c) => c[0]));
   const ratios = {};
@@ -826,7 +919,7 @@ async function main() {
   if (proxies.length) {
     rows.push(proxyRow(`RSS KB/idle session at ${opts.sessions}`, Object.fromEntries(proxies.map((p) => [p.name, memMed[p.name].rss_per_session_kb])), 1));
     if (has('wsgate')) {
-      const heap = Object.fromEntries(proxies.filter((p) => p.name.startsWith('wsgate')).map((p) => [p.name, memMed[p.name].heap_per_session_kb]));
+      const heap = Object.fromEntries(proxies.filter((p) => p.name !== 'nginx').map((p) => [p.name, memMed[p.name].heap_per_session_kb]));
       rows.push(proxyRow('heap KB/idle session (after GC)', heap, 1, false));
     }
     rows.push(proxyRow('start to first relayed msg, ms', startMed, 0));
@@ -915,6 +1008,7 @@ async function main() {
     starts,
     memory,
     profile,
+    profiles_of_other_targets: otherProfiles,
   };
   fs.writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`\nJSON: ${path.relative(process.cwd(), out)}`);
