@@ -918,6 +918,9 @@ async function main() {
   };
   if (proxies.length) {
     rows.push(proxyRow(`RSS KB/idle session at ${opts.sessions}`, Object.fromEntries(proxies.map((p) => [p.name, memMed[p.name].rss_per_session_kb])), 1));
+    // What 100,000 idle sessions would add, from the measured cost per session (KB = 1,000 bytes; GiB = 1,024³ bytes).
+    const gib = (kb) => (kb == null ? null : (kb * 1000 * 100000) / 1024 ** 3);
+    rows.push(proxyRow('RSS for 100,000 idle sessions, GiB (extrapolated)', Object.fromEntries(proxies.map((p) => [p.name, gib(memMed[p.name].rss_per_session_kb)])), 2));
     if (has('wsgate')) {
       const heap = Object.fromEntries(proxies.filter((p) => p.name !== 'nginx').map((p) => [p.name, memMed[p.name].heap_per_session_kb]));
       rows.push(proxyRow('heap KB/idle session (after GC)', heap, 1, false));
