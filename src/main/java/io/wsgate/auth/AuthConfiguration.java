@@ -49,10 +49,15 @@ class AuthConfiguration {
     /**
      * Reactor Netty's access log, when {@code -Dreactor.netty.http.server.accessLogEnabled=true} turns it on, in its
      * default format but with {@code access_token} redacted: it prints the request line as received, which no
-     * WebFlux decorator can change. Both ports (a {@code NettyServerCustomizer} bean reaches the management server).
+     * WebFlux decorator can change. The traffic server here; the management server gets it from
+     * {@link ManagementAccessLogConfiguration}.
      */
     @Bean
     NettyServerCustomizer redactingAccessLog() {
+        return redactingAccessLogCustomizer();
+    }
+
+    static NettyServerCustomizer redactingAccessLogCustomizer() {
         boolean enabled = Boolean.getBoolean(ReactorNetty.ACCESS_LOG_ENABLED);
         return httpServer -> enabled
                 ? httpServer.accessLog(

@@ -39,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * read nor answered, and nothing closed the connection: a Prometheus scrape or a probe on a reused connection hung.
  * Once every request read so far has its complete answer, this handler asks for the next read itself; an extra
  * read with nothing queued is what Reactor Netty does anyway, so a pipelining client gets no more read ahead than
- * before. To remove with a Reactor Netty that has the fix ({@code pipeline/KeepAliveIntegrationTests} shows it).
+ * before. To remove with a Reactor Netty that has the fix ({@code pipeline/HttpKeepAliveIntegrationTests} shows it).
  */
 final class RequestHeadTimeout extends ChannelDuplexHandler {
 

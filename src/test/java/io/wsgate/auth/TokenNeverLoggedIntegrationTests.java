@@ -1,6 +1,8 @@
 package io.wsgate.auth;
 
+import static io.wsgate.support.Gateway.TIMEOUT;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.wsgate.support.FreePorts;
 import io.wsgate.support.JavaProcess;
@@ -37,15 +39,18 @@ class TokenNeverLoggedIntegrationTests {
 
     private static int port;
 
+    private static int managementPort;
+
     @BeforeAll
     static void start() {
         issuer = OidcIssuer.start();
         backend = ScriptedBackend.start();
         port = FreePorts.next();
+        managementPort = FreePorts.next();
         String uri = "ws://127.0.0.1:" + backend.port();
         List<String> args = new ArrayList<>(List.of(
                 "--server.port=" + port,
-                "--management.server.port=" + FreePorts.next(),
+                "--management.server.port=" + managementPort,
                 "--spring.security.oauth2.resourceserver.jwt.issuer-uri=" + issuer.issuer(),
                 "--logging.level.org.springframework.web=TRACE",
                 "--logging.level.org.springframework.http=TRACE",
@@ -144,6 +149,16 @@ class TokenNeverLoggedIntegrationTests {
         assertThat(upgrade("/jwt/room?access_token=" + forged + "&access_token=" + token)
                         .status())
                 .isEqualTo(401);
+
+        // The management port has its own server, and its own access log.
+        assertThat(RawHttp.exchange(
+                                managementPort,
+                                "GET /livez?access_token=" + token + " HTTP/1.1",
+                                "Host: localhost",
+                                "Connection: close")
+                        .status())
+                .isEqualTo(200);
+        await().atMost(TIMEOUT).until(() -> gateway.output().contains("GET /livez?access_token="));
 
         String output = gateway.output();
         // The loggers were on: request lines, access log lines and refusals are there.

@@ -29,7 +29,7 @@ import org.springframework.boot.test.web.server.LocalServerPort;
  * <p>Seeded: each run prints its seed, {@code -Dwsgate.keepalive.seed=S} replays it.
  */
 @GatewayTest(properties = {"management.prometheus.metrics.export.enabled=true", "wsgate.handshake.header-timeout=2s"})
-class KeepAliveIntegrationTests {
+class HttpKeepAliveIntegrationTests {
 
     private static final long SEED = Long.getLong("wsgate.keepalive.seed", System.nanoTime());
 
