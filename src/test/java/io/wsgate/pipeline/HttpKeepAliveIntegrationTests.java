@@ -7,6 +7,7 @@ import io.wsgate.support.RawHttp;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -61,6 +62,44 @@ class HttpKeepAliveIntegrationTests {
             String where = "seed " + SEED + " connection " + connection + " (" + (management ? "management" : "traffic")
                     + " port, requests " + requests + ")";
             exchange(management ? this.managementPort : this.port, requests, random, where);
+        }
+    }
+
+    /**
+     * Deep pipelining, after the connection has carried traffic: 5,000 requests written at once are all answered, in
+     * order, while the gateway reads on demand (a temporary cap of 32 requests ahead of their answers never fired
+     * here: Reactor Netty does not read far ahead), and a new connection is served meanwhile.
+     */
+    @Test
+    void fiveThousandPipelinedRequestsAreAllAnswered() throws Exception {
+        byte[] one = "GET /nowhere HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
+        byte[] many = new byte[one.length * 5_000];
+        for (int i = 0; i < 5_000; i++) {
+            System.arraycopy(one, 0, many, i * one.length, one.length);
+        }
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), this.port)) {
+            socket.setSoTimeout(20_000);
+            // Written apart: the gateway reads on demand, so the write blocks until it has read most of it.
+            Thread writer = new Thread(() -> {
+                try {
+                    socket.getOutputStream().write(many);
+                } catch (IOException ex) {
+                    throw new UncheckedIOException(ex);
+                }
+            });
+            writer.start();
+            InputStream in = socket.getInputStream();
+            for (int i = 0; i < 5_000; i++) {
+                RawHttp.Response response = RawHttp.readHead(in);
+                RawHttp.readBody(in, response);
+                assertThat(response.status()).as("answer %d", i).isEqualTo(404);
+                if (i == 2_500) {
+                    assertThat(RawHttp.exchange(this.port, "GET /nowhere HTTP/1.1", "Host: localhost")
+                                    .status())
+                            .isEqualTo(404);
+                }
+            }
+            writer.join(20_000);
         }
     }
 
