@@ -266,6 +266,18 @@ function profilingFlags(profiled) {
   return profiled ? ['-XX:FlightRecorderOptions=stackdepth=512'] : [];
 }
 
+/**
+ * Spawns a proxy that serves /bench/ on {@code port} and waits for the first message relayed through it; the time
+ * from the spawn is the proxy's start-up figure.
+ */
+async function launchProxy(command, args, logFile, options, port) {
+  const startedAt = performance.now();
+  const child = launch(command, args, logFile, options);
+  const url = `ws://127.0.0.1:${port}/bench/`;
+  const firstRelayMs = await firstRelay(url, startedAt, child);
+  return { url, child, firstRelayMs };
+}
+
 /** The bench's route: /bench/<path> → the Node backend's /<path>. Meters stay on (the product default). */
 function writeRoutes(work, backendPort) {
   const routes = path.join(work, 'bench-routes.yml');
@@ -300,12 +312,10 @@ function gatewayTarget(opts, backendPort, work, logDir, name = 'wsgate', jvmFlag
       // In the image's /app, its relative jar path: the JVM takes the AOT cache only for the class path it was made with.
       const args = [...jvm, '-jar', image ? image.jar : opts.plainJar, `--spring.config.additional-location=file:${routes}`,
         `--server.port=${port}`, `--management.server.port=${management}`, ...appArgs.split(/\s+/).filter(Boolean)];
-      const startedAt = performance.now();
       const cwd = image ? path.join(image.dir, 'app') : work;
       const env = image ? { ...process.env, JAVA_TOOL_OPTIONS: image.toolOptions } : process.env;
-      const child = launch(plain ? 'java' : jdkTool('java'), args, path.join(logDir, `${name}-${++seq}.log`), { cwd, env });
-      const url = `ws://127.0.0.1:${port}/bench/`;
-      const firstRelayMs = await firstRelay(url, startedAt, child);
+      const { url, child, firstRelayMs } = await launchProxy(plain ? 'java' : jdkTool('java'), args,
+        path.join(logDir, `${name}-${++seq}.log`), { cwd, env }, port);
       return { url, child, pids: () => [child.pid], firstRelayMs, jvm: true, management };
     },
   };
@@ -334,12 +344,9 @@ function benchProgramTarget(name, source, dropJars, programArgs, opts, backendPo
     const port = await freePort();
     const jvm = [...opts.imageLayout.flags.filter((f) => !f.startsWith('-XX:AOTCache')), ...extraJvm,
       ...opts.jvm.split(/\s+/).filter(Boolean), ...profilingFlags(profiled)];
-    const startedAt = performance.now();
-    const child = launch(jdkTool('java'), [...jvm, '-cp', classPath, mainClass, ...programArgs(port)],
-      path.join(logDir, `${name}-${++seq}.log`), { env });
-    const url = `ws://127.0.0.1:${port}/bench/`;
-    const firstRelayMs = await firstRelay(url, startedAt, child);
-    return { url, child, pids: () => [child.pid], firstRelayMs, jvm: true };
+    const started = await launchProxy(jdkTool('java'), [...jvm, '-cp', classPath, mainClass, ...programArgs(port)],
+      path.join(logDir, `${name}-${++seq}.log`), { env }, port);
+    return { ...started, pids: () => [started.child.pid], jvm: true };
   };
   return {
     name,
@@ -424,12 +431,9 @@ http {
   }
 }
 `);
-      const startedAt = performance.now();
-      const child = launch(nginx, ['-p', prefix, '-e', `${prefix}/error.log`, '-c', conf],
-        path.join(logDir, `nginx-${seq}.log`));
-      const url = `ws://127.0.0.1:${port}/bench/`;
-      const firstRelayMs = await firstRelay(url, startedAt, child);
-      return { url, child, pids: () => [child.pid, ...childrenOf(child.pid)], firstRelayMs, jvm: false };
+      const started = await launchProxy(nginx, ['-p', prefix, '-e', `${prefix}/error.log`, '-c', conf],
+        path.join(logDir, `nginx-${seq}.log`), {}, port);
+      return { ...started, pids: () => [started.child.pid, ...childrenOf(started.child.pid)], jvm: false };
     },
   };
 }
