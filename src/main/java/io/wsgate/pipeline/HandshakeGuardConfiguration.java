@@ -31,11 +31,16 @@ class HandshakeGuardConfiguration {
             if (pipeline.get(NettyPipeline.HttpCodec) == null) {
                 return;
             }
-            RequestHeadTimeout handler = new RequestHeadTimeout(timeoutMillis, metrics);
             if (pipeline.get(RequestHeadTimeout.NAME) == null) {
-                pipeline.addAfter(NettyPipeline.HttpCodec, RequestHeadTimeout.NAME, handler);
+                pipeline.addAfter(
+                        NettyPipeline.HttpCodec,
+                        RequestHeadTimeout.NAME,
+                        new RequestHeadTimeout(timeoutMillis, metrics));
             } else if (metrics != null) {
-                pipeline.replace(RequestHeadTimeout.NAME, RequestHeadTimeout.NAME, handler);
+                pipeline.replace(
+                        RequestHeadTimeout.NAME,
+                        RequestHeadTimeout.NAME,
+                        new RequestHeadTimeout(timeoutMillis, metrics));
             }
         });
     }
